@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Opens the demo notebook in JupyterLab, running against the local Workato sandbox (no account needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+exec workato-ipywidget demo "$@"

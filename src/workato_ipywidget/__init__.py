@@ -1,0 +1,65 @@
+"""Workato's Embedded connections widget in Jupyter, with its browser events observable from Python.
+
+Names load lazily so that `import workato_ipywidget` stays cheap; the widget, the signer and
+the sandbox import their dependencies only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .endpoints import DataCenter
+    from .protocol import (
+        Click,
+        ConnectionStatusChange,
+        ErrorMessage,
+        Event,
+        HeightChange,
+        Loaded,
+        Navigated,
+        Rejected,
+        Unknown,
+        Unloaded,
+    )
+    from .sandbox import Sandbox
+    from .token import ExternalId, InvalidKeyError, TokenSigner
+    from .widget import ConnectionWidget, LoggedEvent
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ConnectionWidget": "widget",
+    "LoggedEvent": "widget",
+    "TokenSigner": "token",
+    "ExternalId": "token",
+    "InvalidKeyError": "token",
+    "DataCenter": "endpoints",
+    "Sandbox": "sandbox",
+    "Event": "protocol",
+    "HeightChange": "protocol",
+    "ConnectionStatusChange": "protocol",
+    "ErrorMessage": "protocol",
+    "Loaded": "protocol",
+    "Navigated": "protocol",
+    "Unloaded": "protocol",
+    "Click": "protocol",
+    "Unknown": "protocol",
+    "Rejected": "protocol",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workato_ipywidget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
