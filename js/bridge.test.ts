@@ -1,0 +1,430 @@
+import { describe, expect, test, vi } from "vitest";
+import fc from "fast-check";
+import {
+  MAX_MESSAGE_BYTES,
+  MessageCoalescer,
+  acceptMessage,
+  clampHeight,
+  diagnoseDelayMs,
+  frameScheduler,
+  heightOf,
+  makeViewId,
+  parseFrontendCommand,
+  statusLine,
+  type FrameHost,
+} from "./bridge";
+import { FakeScheduler } from "./testing";
+
+const ORIGIN = "https://workato.com";
+const accept = (data: unknown) => acceptMessage(data, true, ORIGIN, ORIGIN);
+
+describe("acceptMessage", () => {
+  test("a JSON string from our frame and origin is parsed", () => {
+    const data = JSON.stringify({ type: "heightChange", payload: { height: 300 } });
+    expect(accept(data)).toEqual({ type: "heightChange", payload: { height: 300 } });
+  });
+
+  test("an object is passed through as plain JSON", () => {
+    const data = { type: "error", payload: { message: "x", when: new Date(0) } };
+    expect(accept(data)).toEqual({
+      type: "error",
+      payload: { message: "x", when: "1970-01-01T00:00:00.000Z" },
+    });
+  });
+
+  test("another origin is refused", () => {
+    const data = JSON.stringify({ type: "click" });
+    expect(acceptMessage(data, true, "https://evil.example", ORIGIN)).toBeNull();
+    expect(acceptMessage(data, true, "https://workato.com:8443", ORIGIN)).toBeNull();
+  });
+
+  test("a message from another window is refused", () => {
+    expect(acceptMessage(JSON.stringify({ type: "click" }), false, ORIGIN, ORIGIN)).toBeNull();
+  });
+
+  test("nothing is accepted before a URL was loaded", () => {
+    expect(acceptMessage(JSON.stringify({ type: "click" }), true, ORIGIN, null)).toBeNull();
+    expect(acceptMessage(JSON.stringify({ type: "click" }), true, "null", null)).toBeNull();
+  });
+
+  test("non-JSON strings are dropped", () => {
+    expect(accept("hello")).toBeNull();
+    expect(accept("{type: 'click'}")).toBeNull();
+    expect(accept("")).toBeNull();
+  });
+
+  test("shapes without a string type are dropped", () => {
+    for (const data of [
+      null,
+      undefined,
+      42,
+      true,
+      [],
+      [{ type: "click" }],
+      {},
+      { type: 1 },
+      { payload: {} },
+      JSON.stringify("{\"type\":\"click\"}"),
+      JSON.stringify([{ type: "click" }]),
+      "null",
+    ]) {
+      expect(accept(data)).toBeNull();
+    }
+  });
+
+  test("a message over 64 KiB is dropped, one just under is kept", () => {
+    const wrap = (text: string) => JSON.stringify({ type: "error", payload: { message: text } });
+    const overhead = wrap("").length;
+    const fits = wrap("a".repeat(MAX_MESSAGE_BYTES - overhead));
+    expect(fits.length).toBe(MAX_MESSAGE_BYTES);
+    expect(accept(fits)).not.toBeNull();
+    expect(accept(wrap("a".repeat(MAX_MESSAGE_BYTES - overhead + 1)))).toBeNull();
+    expect(accept(JSON.parse(wrap("a".repeat(MAX_MESSAGE_BYTES))))).toBeNull();
+  });
+
+  test("size counts UTF-8 bytes, not characters", () => {
+    const euro = "€".repeat(30_000); // 30,000 characters, 90,000 bytes
+    expect(accept(JSON.stringify({ type: "error", payload: { message: euro } }))).toBeNull();
+    expect(accept({ type: "error", payload: { message: euro } })).toBeNull();
+  });
+
+  test("cyclic objects and BigInt are dropped, not thrown", () => {
+    const cyclic: Record<string, unknown> = { type: "click" };
+    cyclic.self = cyclic;
+    expect(accept(cyclic)).toBeNull();
+    expect(accept({ type: "click", payload: { n: 1n } })).toBeNull();
+  });
+
+  test("objects whose serialization throws are dropped", () => {
+    const hostile = {
+      type: "click",
+      toJSON() {
+        throw new Error("boom");
+      },
+    };
+    expect(accept(hostile)).toBeNull();
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("boom");
+        },
+      },
+    );
+    expect(accept(proxy)).toBeNull();
+  });
+
+  test("property: never throws, forwards only when source, origin and size pass", () => {
+    let accepted = 0;
+    const origins = fc.constantFrom(ORIGIN, "https://evil.example", "null", "", "http://workato.com");
+    const data = fc.oneof(
+      fc.anything(),
+      fc.json(),
+      fc.string(),
+      fc.record({ type: fc.string(), payload: fc.anything() }),
+      fc
+        .record({ type: fc.string(), payload: fc.jsonValue() })
+        .map((value) => JSON.stringify(value)),
+      fc.string({ minLength: 1, maxLength: 4 }).map((s) => s.repeat(30_000)),
+    );
+    fc.assert(
+      fc.property(
+        data,
+        fc.boolean(),
+        origins,
+        fc.option(fc.constant(ORIGIN), { nil: null }),
+        (value, fromOurFrame, origin, expected) => {
+          const result = acceptMessage(value, fromOurFrame, origin, expected);
+          if (result === null) return;
+          accepted++;
+          expect(fromOurFrame).toBe(true);
+          expect(origin).toBe(expected);
+          expect(typeof result.type).toBe("string");
+          const size = new TextEncoder().encode(JSON.stringify(result)).length;
+          expect(size).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(accepted).toBeGreaterThan(0); // the generators do reach the accepting path
+  });
+});
+
+describe("heights", () => {
+  test("clampHeight rounds and clamps finite numbers only", () => {
+    expect(clampHeight(120.4)).toBe(120);
+    expect(clampHeight(-5)).toBe(0);
+    expect(clampHeight(1e12)).toBe(100_000);
+    expect(clampHeight(Number.NaN)).toBeNull();
+    expect(clampHeight(Number.POSITIVE_INFINITY)).toBeNull();
+    expect(clampHeight("300")).toBeNull();
+    expect(clampHeight(null)).toBeNull();
+  });
+
+  test("heightOf reads heightChange payloads only", () => {
+    expect(heightOf({ type: "heightChange", payload: { height: 250 } })).toBe(250);
+    expect(heightOf({ type: "heightChange", payload: { height: "250" } })).toBeNull();
+    expect(heightOf({ type: "heightChange", payload: [250] })).toBeNull();
+    expect(heightOf({ type: "heightChange" })).toBeNull();
+    expect(heightOf({ type: "error", payload: { height: 250 } })).toBeNull();
+  });
+});
+
+describe("parseFrontendCommand", () => {
+  const url = "https://app.eu.workato.com/direct_link/embedded/connections/7?workato_dl_token=t";
+
+  test("a load for this view gives the URL and its origin", () => {
+    expect(parseFrontendCommand({ kind: "load", view: "v1", url }, "v1")).toEqual({
+      kind: "load",
+      url,
+      origin: "https://app.eu.workato.com",
+    });
+  });
+
+  test("messages for another view are ignored", () => {
+    expect(parseFrontendCommand({ kind: "load", view: "v2", url }, "v1")).toBeNull();
+    expect(parseFrontendCommand({ kind: "load_error", view: "v2", message: "x" }, "v1")).toBeNull();
+    expect(parseFrontendCommand({ kind: "load", url }, "v1")).toBeNull();
+  });
+
+  test("a load with a non-http URL becomes an error that does not echo the URL", () => {
+    for (const bad of ["javascript:alert(1)", "data:text/html,hi", "/relative?token=t", 42]) {
+      const command = parseFrontendCommand({ kind: "load", view: "v1", url: bad }, "v1");
+      expect(command?.kind).toBe("load_error");
+      if (typeof bad === "string") expect(JSON.stringify(command)).not.toContain(bad);
+    }
+  });
+
+  test("load_error carries its message, or a generic one", () => {
+    expect(parseFrontendCommand({ kind: "load_error", view: "v1", message: "no key" }, "v1")).toEqual(
+      { kind: "load_error", message: "no key" },
+    );
+    const generic = parseFrontendCommand({ kind: "load_error", view: "v1", message: 3 }, "v1");
+    expect(generic?.kind).toBe("load_error");
+  });
+
+  test("reload applies to every view unless it names another", () => {
+    expect(parseFrontendCommand({ kind: "reload" }, "v1")).toEqual({ kind: "reload" });
+    expect(parseFrontendCommand({ kind: "reload", view: "v1" }, "v1")).toEqual({ kind: "reload" });
+    expect(parseFrontendCommand({ kind: "reload", view: "v2" }, "v1")).toBeNull();
+  });
+
+  test("malformed content is ignored", () => {
+    for (const content of [null, "load", [], {}, { kind: "nope", view: "v1" }]) {
+      expect(parseFrontendCommand(content, "v1")).toBeNull();
+    }
+  });
+});
+
+describe("statusLine", () => {
+  test("shows provider and status", () => {
+    expect(statusLine({ status: "connected", provider: "Salesforce", error: null })).toEqual({
+      text: "Salesforce · Connected",
+      status: "connected",
+    });
+    expect(statusLine({ status: "loading", provider: null, error: null }).text).toBe("Loading…");
+  });
+
+  test("shows the error text", () => {
+    expect(statusLine({ status: "error", provider: null, error: "denied" }).text).toBe(
+      "Error: denied",
+    );
+    expect(statusLine({ status: "disconnected", provider: "Jira", error: "denied" }).text).toBe(
+      "Jira · Disconnected · Error: denied",
+    );
+    expect(statusLine({ status: "error", provider: null, error: null }).text).toBe("Error");
+  });
+
+  test("a view-local load error wins", () => {
+    expect(
+      statusLine({ status: "connected", provider: "Jira", error: null, localError: "no key" }),
+    ).toEqual({ text: "Error: no key", status: "error" });
+  });
+
+  test("unknown status values read as loading", () => {
+    expect(statusLine({ status: "weird", provider: 3, error: {} })).toEqual({
+      text: "Loading…",
+      status: "loading",
+    });
+  });
+});
+
+describe("diagnoseDelayMs", () => {
+  test("seconds become milliseconds; None and junk disable", () => {
+    expect(diagnoseDelayMs(15)).toBe(15_000);
+    expect(diagnoseDelayMs(0.5)).toBe(500);
+    expect(diagnoseDelayMs(0)).toBe(0);
+    expect(diagnoseDelayMs(null)).toBeNull();
+    expect(diagnoseDelayMs(-1)).toBeNull();
+    expect(diagnoseDelayMs(Number.NaN)).toBeNull();
+    expect(diagnoseDelayMs("15")).toBeNull();
+  });
+
+  test("huge delays are capped where setTimeout would fire at once", () => {
+    expect(diagnoseDelayMs(1e12)).toBe(2 ** 31 - 1);
+  });
+});
+
+describe("makeViewId", () => {
+  test("uses randomUUID when available", () => {
+    expect(makeViewId({ randomUUID: () => "a-b-c-d-e" } as Partial<Crypto>)).toBe("a-b-c-d-e");
+  });
+
+  test("falls back to random hex outside secure contexts", () => {
+    const ids = new Set(Array.from({ length: 100 }, () => makeViewId(undefined)));
+    expect(ids.size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const viaGetRandomValues = makeViewId({
+      getRandomValues: <T extends ArrayBufferView | null>(array: T) => {
+        (array as unknown as Uint8Array).fill(255);
+        return array;
+      },
+    } as Partial<Crypto>);
+    expect(viaGetRandomValues).toBe("f".repeat(32));
+  });
+});
+
+describe("frameScheduler", () => {
+  function fakeHost(withRaf: boolean) {
+    const frames = new Map<number, FrameRequestCallback>();
+    const timers = new Map<number, { callback: () => void; ms: number }>();
+    let next = 1;
+    const host: FrameHost = {
+      setTimeout: (callback, ms) => {
+        timers.set(next, { callback, ms });
+        return next++;
+      },
+      clearTimeout: (handle: never) => void timers.delete(handle as number),
+    };
+    if (withRaf) {
+      host.requestAnimationFrame = (callback) => {
+        frames.set(next, callback);
+        return next++;
+      };
+      host.cancelAnimationFrame = (handle) => void frames.delete(handle);
+    }
+    return { host, frames, timers };
+  }
+
+  test("uses requestAnimationFrame when present", () => {
+    const { host, frames, timers } = fakeHost(true);
+    const callback = vi.fn();
+    frameScheduler(host)(callback);
+    expect(frames.size).toBe(1);
+    expect(timers.size).toBe(0);
+    [...frames.values()][0](0);
+    expect(callback).toHaveBeenCalledOnce();
+  });
+
+  test("falls back to a 16 ms timer without rAF", () => {
+    const { host, timers } = fakeHost(false);
+    const callback = vi.fn();
+    frameScheduler(host)(callback);
+    expect([...timers.values()].map((t) => t.ms)).toEqual([16]);
+    [...timers.values()][0].callback();
+    expect(callback).toHaveBeenCalledOnce();
+  });
+
+  test("with a backstop, the first to fire wins and cancels the other", () => {
+    const { host, frames, timers } = fakeHost(true);
+    const callback = vi.fn();
+    frameScheduler(host, 250)(callback);
+    expect([...timers.values()].map((t) => t.ms)).toEqual([250]);
+    [...timers.values()][0].callback();
+    expect(frames.size).toBe(0);
+    expect(callback).toHaveBeenCalledOnce();
+  });
+
+  test("cancel stops both", () => {
+    const { host, frames, timers } = fakeHost(true);
+    const callback = vi.fn();
+    frameScheduler(host, 250)(callback)();
+    expect(frames.size).toBe(0);
+    expect(timers.size).toBe(0);
+    expect(callback).not.toHaveBeenCalled();
+  });
+});
+
+describe("MessageCoalescer", () => {
+  type Msg = { type: string; n: number };
+  function setup() {
+    const scheduler = new FakeScheduler();
+    const sent: Msg[] = [];
+    const coalescer = new MessageCoalescer<Msg>((m) => sent.push(m), scheduler.schedule);
+    return { scheduler, sent, coalescer };
+  }
+
+  test("10,000 heights in one burst forward only the last, once per tick", () => {
+    const { scheduler, sent, coalescer } = setup();
+    for (let n = 1; n <= 10_000; n++) coalescer.height({ type: "heightChange", n });
+    expect(sent).toEqual([]);
+    expect(scheduler.pending).toBe(1);
+    scheduler.tick();
+    expect(sent).toEqual([{ type: "heightChange", n: 10_000 }]);
+    scheduler.tick();
+    expect(sent).toHaveLength(1);
+  });
+
+  test("bursts over several frames forward at most one height per frame", () => {
+    const { scheduler, sent, coalescer } = setup();
+    for (let frame = 0; frame < 50; frame++) {
+      for (let n = 0; n < 200; n++) coalescer.height({ type: "heightChange", n: frame * 200 + n });
+      scheduler.tick();
+    }
+    expect(sent).toHaveLength(50);
+    expect(sent[sent.length - 1]).toEqual({ type: "heightChange", n: 9_999 });
+  });
+
+  test("other messages flush a pending height first and go at once", () => {
+    const { scheduler, sent, coalescer } = setup();
+    coalescer.height({ type: "heightChange", n: 1 });
+    coalescer.height({ type: "heightChange", n: 2 });
+    coalescer.other({ type: "connectionStatusChange", n: 3 });
+    coalescer.other({ type: "error", n: 4 });
+    coalescer.height({ type: "heightChange", n: 5 });
+    expect(sent.map((m) => m.n)).toEqual([2, 3, 4]);
+    scheduler.tick();
+    expect(sent.map((m) => m.n)).toEqual([2, 3, 4, 5]);
+  });
+
+  test("property: order is preserved and the last height always arrives", () => {
+    const op = fc.oneof(
+      fc.constant<"tick">("tick"),
+      fc.record({ height: fc.boolean(), n: fc.integer() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const { scheduler, sent, coalescer } = setup();
+        const expectedOthers: number[] = [];
+        let lastHeight: number | null = null;
+        for (const o of ops) {
+          if (o === "tick") scheduler.tick();
+          else if (o.height) {
+            coalescer.height({ type: "heightChange", n: o.n });
+            lastHeight = o.n;
+          } else {
+            coalescer.other({ type: "other", n: o.n });
+            expectedOthers.push(o.n);
+          }
+        }
+        scheduler.tick();
+        expect(sent.filter((m) => m.type === "other").map((m) => m.n)).toEqual(expectedOthers);
+        const heights = sent.filter((m) => m.type === "heightChange");
+        if (lastHeight !== null) expect(heights[heights.length - 1]?.n).toBe(lastHeight);
+        // No two heights in a row without a tick or another message between them.
+        expect(heights.length).toBeLessThanOrEqual(
+          ops.filter((o) => o === "tick").length + expectedOthers.length + 1,
+        );
+      }),
+    );
+  });
+
+  test("dispose drops the pending height and cancels the tick", () => {
+    const { scheduler, sent, coalescer } = setup();
+    coalescer.height({ type: "heightChange", n: 1 });
+    coalescer.dispose();
+    expect(scheduler.pending).toBe(0);
+    scheduler.tick();
+    expect(sent).toEqual([]);
+  });
+});

@@ -1,0 +1,280 @@
+// The bridge's rules, with no DOM and no model, so tests can call them directly.
+// Python owns the protocol; these functions only decide what may cross the page and in which order.
+
+/** A postMessage from the Workato iframe, as forwarded to the kernel (validated there). */
+export interface WorkatoMessage {
+  type: string;
+  payload?: unknown;
+  [key: string]: unknown;
+}
+
+export type Status = "loading" | "connected" | "disconnected" | "error";
+
+/** What the kernel may tell one view, after validation. */
+export type FrontendCommand =
+  | { kind: "load"; url: string; origin: string }
+  | { kind: "load_error"; message: string }
+  | { kind: "reload" };
+
+/** Largest postMessage accepted, in UTF-8 bytes of its JSON form. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Heights are clamped to 0..MAX_HEIGHT pixels (same cap as protocol.py). */
+export const MAX_HEIGHT = 100_000;
+/** Longest delay setTimeout honours; beyond it browsers fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** UTF-8 size of a string, with cheap answers when the UTF-16 length already decides. */
+function fitsInBytes(text: string, limit: number): boolean {
+  if (text.length > limit) return false; // every UTF-16 unit takes at least one byte
+  if (text.length * 3 <= limit) return true; // and at most three
+  return new TextEncoder().encode(text).length <= limit;
+}
+
+/**
+ * Decide whether a postMessage may be forwarded, and in which form.
+ *
+ * Accepted only when it comes from our own iframe's window, from the origin of the URL we
+ * loaded, fits in MAX_MESSAGE_BYTES and is a `{type: string}` object. JSON strings are parsed,
+ * objects are passed through a JSON round trip so the kernel gets exactly what was measured.
+ * Never throws.
+ */
+export function acceptMessage(
+  data: unknown,
+  fromOurFrame: boolean,
+  origin: string,
+  expectedOrigin: string | null,
+): WorkatoMessage | null {
+  if (!fromOurFrame || expectedOrigin === null || origin !== expectedOrigin) return null;
+  try {
+    let json: string | undefined;
+    if (typeof data === "string") {
+      json = data;
+    } else {
+      json = JSON.stringify(data); // throws on cycles and BigInt; undefined for undefined
+      if (typeof json !== "string") return null;
+    }
+    if (!fitsInBytes(json, MAX_MESSAGE_BYTES)) return null;
+    const parsed: unknown = JSON.parse(json);
+    return isObject(parsed) && typeof parsed.type === "string" ? (parsed as WorkatoMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A finite height clamped to 0..MAX_HEIGHT and rounded, or null when it is not a number. */
+export function clampHeight(value: unknown): number | null {
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  return Math.min(MAX_HEIGHT, Math.max(0, Math.round(value)));
+}
+
+/** The height a `heightChange` asks for, or null for any other (or malformed) message. */
+export function heightOf(message: WorkatoMessage): number | null {
+  if (message.type !== "heightChange" || !isObject(message.payload)) return null;
+  return clampHeight(message.payload.height);
+}
+
+/**
+ * Validate a custom message from the kernel for the view `view`; null means "ignore it".
+ *
+ * A `load` whose URL is not http(s) becomes a `load_error`, so a view never points its iframe at
+ * `javascript:` or `data:` and never trusts the opaque "null" origin. Messages never echo the
+ * URL: it holds a token.
+ */
+export function parseFrontendCommand(content: unknown, view: string): FrontendCommand | null {
+  if (!isObject(content)) return null;
+  if (content.kind === "reload") {
+    return content.view === undefined || content.view === view ? { kind: "reload" } : null;
+  }
+  if (content.view !== view) return null;
+  if (content.kind === "load") {
+    const origin = typeof content.url === "string" ? httpOrigin(content.url) : null;
+    if (origin === null) {
+      return {
+        kind: "load_error",
+        message:
+          "The kernel sent an iframe URL that is not an absolute http(s) URL; " +
+          "expected a Workato direct_link URL. Check base_url and call reload().",
+      };
+    }
+    return { kind: "load", url: content.url as string, origin };
+  }
+  if (content.kind === "load_error") {
+    const message =
+      typeof content.message === "string" && content.message !== ""
+        ? content.message
+        : "The kernel could not prepare the connection URL; see the kernel's log.";
+    return { kind: "load_error", message };
+  }
+  return null;
+}
+
+function httpOrigin(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the status line shows, from the synced traits and a view-local load error. */
+export interface StatusState {
+  status: unknown;
+  provider: unknown;
+  error: unknown;
+  localError?: string | null;
+}
+
+const LABELS: Record<Status, string> = {
+  loading: "Loading…",
+  connected: "Connected",
+  disconnected: "Disconnected",
+  error: "Error",
+};
+
+/** The status line's text and its `data-status` value, e.g. "Salesforce · Connected". */
+export function statusLine(state: StatusState): { text: string; status: Status } {
+  const text = (value: unknown): string | null =>
+    typeof value === "string" && value.trim() !== "" ? value : null;
+  const localError = text(state.localError);
+  const error = localError ?? text(state.error);
+  const status: Status = localError
+    ? "error"
+    : typeof state.status === "string" && state.status in LABELS
+      ? (state.status as Status)
+      : "loading";
+  const parts: string[] = [];
+  const provider = text(state.provider);
+  if (provider && !localError) parts.push(provider);
+  if (status === "error") {
+    parts.push(error ? `Error: ${error}` : LABELS.error);
+  } else {
+    parts.push(LABELS[status]);
+    if (error) parts.push(`Error: ${error}`);
+  }
+  return { text: parts.join(" · "), status };
+}
+
+/**
+ * Milliseconds to wait for a first message after the iframe loads, or null when diagnostics
+ * are off (`diagnose_after` is None, negative or not a number).
+ */
+export function diagnoseDelayMs(diagnoseAfter: unknown): number | null {
+  if (typeof diagnoseAfter !== "number" || !Number.isFinite(diagnoseAfter) || diagnoseAfter < 0) {
+    return null;
+  }
+  return Math.min(MAX_TIMER_MS, Math.round(diagnoseAfter * 1000));
+}
+
+/** A fresh id for one view: a UUID when the page allows it, else 128 random bits in hex. */
+export function makeViewId(source: Partial<Crypto> | undefined): string {
+  if (typeof source?.randomUUID === "function") {
+    try {
+      return source.randomUUID(); // only in secure contexts (https, localhost)
+    } catch {
+      // fall through
+    }
+  }
+  const bytes = new Uint8Array(16);
+  if (typeof source?.getRandomValues === "function") {
+    source.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Run `callback` later; returns a function that cancels it. */
+export type Scheduler = (callback: () => void) => () => void;
+
+/** The subset of `window` a frame scheduler needs (injectable for tests). */
+export interface FrameHost {
+  requestAnimationFrame?: (callback: FrameRequestCallback) => number;
+  cancelAnimationFrame?: (handle: number) => void;
+  setTimeout: (callback: () => void, ms: number) => unknown;
+  clearTimeout: (handle: never) => void;
+}
+
+/**
+ * Schedule on the next animation frame, or after 16 ms when rAF is missing.
+ *
+ * With `backstopMs`, a timer also runs so a hidden tab (where rAF stops) still delivers;
+ * whichever fires first wins and cancels the other, so it is still one callback per schedule.
+ */
+export function frameScheduler(host: FrameHost, backstopMs?: number): Scheduler {
+  return (callback) => {
+    let done = false;
+    const cancels: Array<() => void> = [];
+    const run = () => {
+      if (done) return;
+      done = true;
+      cancels.forEach((cancel) => cancel());
+      callback();
+    };
+    const timer = (ms: number) => {
+      const handle = host.setTimeout(run, ms);
+      cancels.push(() => host.clearTimeout(handle as never));
+    };
+    const raf = host.requestAnimationFrame;
+    if (typeof raf === "function") {
+      const handle = raf.call(host, run);
+      cancels.push(() => host.cancelAnimationFrame?.call(host, handle));
+      if (backstopMs !== undefined) timer(backstopMs);
+    } else {
+      timer(16);
+    }
+    return () => {
+      done = true;
+      cancels.forEach((cancel) => cancel());
+    };
+  };
+}
+
+/**
+ * Orders what goes to the kernel and coalesces height changes.
+ *
+ * Heights: latest wins, at most one forwarded per scheduled tick. Anything else first flushes a
+ * pending height (so order is preserved) and is forwarded at once. A height can therefore also
+ * leave early, once per interleaved non-height message.
+ */
+export class MessageCoalescer<T> {
+  private pending: { value: T } | null = null;
+  private cancel: (() => void) | null = null;
+
+  constructor(
+    private readonly forward: (message: T) => void,
+    private readonly schedule: Scheduler,
+  ) {}
+
+  /** Queue a height message; it replaces any height not yet forwarded. */
+  height(message: T): void {
+    this.pending = { value: message };
+    this.cancel ??= this.schedule(() => {
+      this.cancel = null;
+      this.flush();
+    });
+  }
+
+  /** Forward a non-height message after any pending height. */
+  other(message: T): void {
+    this.flush();
+    this.forward(message);
+  }
+
+  /** Forward the pending height now, if any. The scheduled tick stays and finds nothing. */
+  flush(): void {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) this.forward(pending.value);
+  }
+
+  /** Drop anything pending and cancel the tick (the view is going away). */
+  dispose(): void {
+    this.pending = null;
+    this.cancel?.();
+    this.cancel = null;
+  }
+}
