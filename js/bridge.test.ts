@@ -116,7 +116,13 @@ describe("acceptMessage", () => {
 
   test("property: never throws, forwards only when source, origin and size pass", () => {
     let accepted = 0;
-    const origins = fc.constantFrom(ORIGIN, "https://evil.example", "null", "", "http://workato.com");
+    const origins = fc.constantFrom(
+      ORIGIN,
+      "https://evil.example",
+      "null",
+      "",
+      "http://workato.com",
+    );
     const data = fc.oneof(
       fc.anything(),
       fc.json(),
@@ -196,9 +202,9 @@ describe("parseFrontendCommand", () => {
   });
 
   test("load_error carries its message, or a generic one", () => {
-    expect(parseFrontendCommand({ kind: "load_error", view: "v1", message: "no key" }, "v1")).toEqual(
-      { kind: "load_error", message: "no key" },
-    );
+    const content = { kind: "load_error", view: "v1", message: "no key" };
+    const command = parseFrontendCommand(content, "v1");
+    expect(command).toEqual({ kind: "load_error", message: "no key" });
     const generic = parseFrontendCommand({ kind: "load_error", view: "v1", message: 3 }, "v1");
     expect(generic?.kind).toBe("load_error");
   });

@@ -79,7 +79,9 @@ export class FakeModel<T extends Record<string, any>> implements AnyModel<T> {
 
   listenerCount(eventName?: string): number {
     let count = 0;
-    for (const [name, set] of this.listeners) if (!eventName || name === eventName) count += set.size;
+    for (const [name, set] of this.listeners) {
+      if (!eventName || name === eventName) count += set.size;
+    }
     return count;
   }
 

@@ -1,0 +1,582 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import fc from "fast-check";
+import widget, { mount, render, type Model } from "./widget";
+import { MAX_MESSAGE_BYTES, type Scheduler } from "./bridge";
+import { FakeModel, FakeScheduler, renderProps } from "./testing";
+
+const ORIGIN = "http://127.0.0.1:8123";
+const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2OmMifQ.c2lnbmF0dXJl";
+const URL_WITH_TOKEN = `${ORIGIN}/direct_link/embedded/connections/7?workato_dl_token=${TOKEN}`;
+
+const TRAITS: Model = {
+  connection_id: 7,
+  height: 0,
+  connected: null,
+  provider: null,
+  error: null,
+  status: "loading",
+  diagnose_after: 15,
+};
+
+type View = ReturnType<typeof open>;
+
+/** Render a view into the document, the way anywidget does. */
+function open(traits: Partial<Model> = {}, schedule?: Scheduler) {
+  const model = new FakeModel<Model>({ ...TRAITS, ...traits });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const controller = new AbortController();
+  const props = renderProps(model, el, controller.signal);
+  const cleanup = schedule ? mount(props, schedule) : render(props);
+  const view: string = model.sent[0].view;
+  const frame = el.querySelector<HTMLIFrameElement>("iframe.workato-connection-frame")!;
+  const status = el.querySelector<HTMLElement>(".workato-connection-status")!;
+  return {
+    model,
+    el,
+    controller,
+    cleanup,
+    view,
+    frame,
+    status,
+    load(url = URL_WITH_TOKEN) {
+      model.receive({ kind: "load", view, url });
+    },
+    /** Deliver a postMessage as the browser would, from our iframe unless told otherwise. */
+    post(data: unknown, from: { origin?: string; source?: Window | null } = {}) {
+      const source = "source" in from ? from.source : frame.contentWindow;
+      window.dispatchEvent(
+        new MessageEvent("message", { data, origin: from.origin ?? ORIGIN, source }),
+      );
+    },
+    forwarded() {
+      return model.sentOf("message");
+    },
+  };
+}
+
+const opened: View[] = [];
+/** Exceptions thrown inside our listeners: jsdom reports them as window "error" events. */
+const listenerErrors: unknown[] = [];
+const onError = (event: ErrorEvent) => listenerErrors.push(event.error);
+
+beforeEach(() => {
+  listenerErrors.length = 0;
+  window.addEventListener("error", onError);
+});
+
+function openView(traits: Partial<Model> = {}, schedule?: Scheduler): View {
+  const v = open(traits, schedule);
+  opened.push(v);
+  return v;
+}
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+const height = (h: unknown) => JSON.stringify({ type: "heightChange", payload: { height: h } });
+
+afterEach(() => {
+  window.removeEventListener("error", onError);
+  expect(listenerErrors).toEqual([]);
+  opened.splice(0).forEach((v) => v.cleanup());
+  document.body.replaceChildren();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe("render", () => {
+  test("the default export is an anywidget module with render", () => {
+    expect(widget.render).toBe(render);
+  });
+
+  test("sends ready with a view id and the page origin", () => {
+    const v = openView();
+    expect(v.model.sent).toEqual([{ kind: "ready", view: v.view, origin: window.location.origin }]);
+    expect(v.view).toMatch(/^[0-9a-f-]{32,36}$/);
+  });
+
+  test("each view gets its own id", () => {
+    expect(openView().view).not.toBe(openView().view);
+  });
+
+  test("builds the container, status line and an unsandboxed iframe", () => {
+    const v = openView();
+    const container = v.el.querySelector<HTMLElement>(".workato-connection")!;
+    expect(container.dataset.view).toBe(v.view);
+    expect(container.contains(v.frame)).toBe(true);
+    expect(v.frame.hasAttribute("sandbox")).toBe(false);
+    expect(v.frame.style.width).toBe("100%");
+    expect(v.frame.style.height).toBe("150px");
+    expect(v.status.dataset.status).toBe("loading");
+    expect(v.status.textContent).toBe("Loading…");
+  });
+
+  test("the initial height comes from the height trait when set", () => {
+    expect(openView({ height: 420 }).frame.style.height).toBe("420px");
+  });
+});
+
+describe("kernel commands", () => {
+  test("load for this view sets the iframe src", () => {
+    const v = openView();
+    v.load();
+    expect(v.frame.src).toBe(URL_WITH_TOKEN);
+  });
+
+  test("the URL lives only in the iframe's src: not elsewhere in the DOM, model or logs", () => {
+    const logs = (["log", "info", "warn", "error", "debug"] as const).map((name) =>
+      vi.spyOn(console, name),
+    );
+    const v = openView();
+    v.load();
+    v.post(height(300));
+    v.post(JSON.stringify({ type: "connectionStatusChange", payload: { connected: true } }));
+    expect(v.el.outerHTML.split(TOKEN)).toHaveLength(2);
+    expect(v.frame.getAttribute("src")).toContain(TOKEN);
+    expect(JSON.stringify(v.model.sent)).not.toContain(TOKEN);
+    const traits = Object.keys(TRAITS).map((k) => v.model.get(k as keyof Model));
+    expect(JSON.stringify(traits)).not.toContain(TOKEN);
+    for (const spy of logs) expect(spy).not.toHaveBeenCalled();
+  });
+
+  test("load for another view is ignored", () => {
+    const v = openView();
+    v.model.receive({ kind: "load", view: "someone-else", url: URL_WITH_TOKEN });
+    expect(v.frame.hasAttribute("src")).toBe(false);
+  });
+
+  test("malformed commands are ignored", () => {
+    const v = openView();
+    for (const content of [null, 42, "load", { kind: "load", view: v.view }, { kind: "x" }]) {
+      v.model.receive(content);
+    }
+    expect(v.frame.hasAttribute("src")).toBe(false);
+    expect(v.model.sent).toHaveLength(1);
+  });
+
+  test("a non-http URL is refused and shown as an error", () => {
+    const v = openView();
+    v.model.receive({ kind: "load", view: v.view, url: "javascript:alert(1)" });
+    expect(v.frame.hasAttribute("src")).toBe(false);
+    expect(v.status.dataset.status).toBe("error");
+  });
+
+  test("load_error for this view is shown in the status line until the next load", () => {
+    const v = openView();
+    v.model.receive({ kind: "load_error", view: v.view, message: "signer has no customer_id" });
+    expect(v.status.textContent).toBe("Error: signer has no customer_id");
+    expect(v.status.dataset.status).toBe("error");
+    v.load();
+    expect(v.status.dataset.status).toBe("loading");
+  });
+
+  test("load_error text is shown as text, never as markup", () => {
+    const v = openView();
+    v.model.receive({ kind: "load_error", view: v.view, message: "<img src=x onerror=alert(1)>" });
+    expect(v.status.querySelector("img")).toBeNull();
+    expect(v.status.textContent).toContain("<img");
+  });
+
+  test("reload makes the view send a fresh ready", () => {
+    const v = openView();
+    v.model.receive({ kind: "reload" });
+    expect(v.model.sentOf("ready")).toEqual([
+      { kind: "ready", view: v.view, origin: window.location.origin },
+      { kind: "ready", view: v.view, origin: window.location.origin },
+    ]);
+  });
+});
+
+describe("iframe messages", () => {
+  test("a JSON string is forwarded as {kind, view, message}", () => {
+    const v = openView();
+    v.load();
+    v.post(JSON.stringify({ type: "connectionStatusChange", payload: { id: 7, connected: true } }));
+    expect(v.model.sent.slice(1)).toEqual([
+      {
+        kind: "message",
+        view: v.view,
+        message: { type: "connectionStatusChange", payload: { id: 7, connected: true } },
+      },
+    ]);
+  });
+
+  test("an object is forwarded too", () => {
+    const v = openView();
+    v.load();
+    v.post({ type: "error", payload: { message: "boom" } });
+    expect(v.forwarded()).toEqual([
+      { kind: "message", view: v.view, message: { type: "error", payload: { message: "boom" } } },
+    ]);
+  });
+
+  test("nothing is accepted before a URL was loaded", () => {
+    const v = openView();
+    v.post(JSON.stringify({ type: "click" }), { origin: "null" });
+    v.post(JSON.stringify({ type: "click" }));
+    expect(v.forwarded()).toEqual([]);
+  });
+
+  test("a message from another origin is refused", () => {
+    const v = openView();
+    v.load();
+    v.post(JSON.stringify({ type: "click" }), { origin: "http://localhost:8123" });
+    v.post(JSON.stringify({ type: "click" }), { origin: "https://127.0.0.1:8123" });
+    expect(v.forwarded()).toEqual([]);
+  });
+
+  test("a second iframe of the same origin is refused", () => {
+    const v = openView();
+    v.load();
+    const other = document.createElement("iframe");
+    other.src = URL_WITH_TOKEN;
+    document.body.append(other);
+    v.post(JSON.stringify({ type: "click" }), { source: other.contentWindow });
+    v.post(JSON.stringify({ type: "click" }), { source: window });
+    v.post(JSON.stringify({ type: "click" }), { source: null });
+    expect(v.forwarded()).toEqual([]);
+  });
+
+  test("two views each accept only their own iframe", () => {
+    const a = openView();
+    const b = openView();
+    a.load();
+    b.load();
+    a.post(JSON.stringify({ type: "click" }));
+    expect(a.forwarded()).toHaveLength(1);
+    expect(b.forwarded()).toHaveLength(0);
+  });
+
+  test("non-JSON strings, oversize and cyclic data are dropped", () => {
+    const v = openView();
+    v.load();
+    v.post("not json");
+    v.post(JSON.stringify({ type: "error", payload: { message: "x".repeat(MAX_MESSAGE_BYTES) } }));
+    v.post({ type: "error", payload: { message: "x".repeat(MAX_MESSAGE_BYTES) } });
+    const cyclic: Record<string, unknown> = { type: "click" };
+    cyclic.self = cyclic;
+    // jsdom's MessageEvent keeps the object as is, as a hostile same-realm caller could.
+    v.post(cyclic);
+    expect(v.forwarded()).toEqual([]);
+  });
+});
+
+describe("heightChange", () => {
+  test("resizes the iframe at once, clamped, before the kernel hears of it", () => {
+    const v = openView();
+    v.load();
+    v.post(height(321));
+    expect(v.frame.style.height).toBe("321px");
+    v.post(height(1e9));
+    expect(v.frame.style.height).toBe("100000px");
+    v.post(height(-3));
+    expect(v.frame.style.height).toBe("0px");
+    expect(v.forwarded()).toEqual([]);
+  });
+
+  test("a non-numeric height does not resize and is forwarded for the kernel to judge", () => {
+    const v = openView();
+    v.load();
+    v.post(height(200));
+    v.post(height("tall"));
+    expect(v.frame.style.height).toBe("200px");
+    expect(v.forwarded().map((m) => m.message.payload.height)).toEqual([200, "tall"]);
+  });
+
+  test("10,000 heights in one burst reach the kernel once, exact last height (fake frames)", () => {
+    const scheduler = new FakeScheduler();
+    const v = openView({}, scheduler.schedule);
+    v.load();
+    for (let h = 1; h <= 10_000; h++) v.post(height(h));
+    expect(v.frame.style.height).toBe("10000px");
+    expect(scheduler.scheduledCount).toBe(1);
+    expect(v.forwarded()).toEqual([]);
+    scheduler.tick();
+    expect(v.forwarded()).toEqual([
+      {
+        kind: "message",
+        view: v.view,
+        message: { type: "heightChange", payload: { height: 10_000 } },
+      },
+    ]);
+    scheduler.tick();
+    expect(v.forwarded()).toHaveLength(1);
+  });
+
+  test("10,000 heights over jsdom's animation frames: at most one message per frame", async () => {
+    const v = openView();
+    v.load();
+    const frames = 5;
+    for (let f = 0; f < frames; f++) {
+      for (let i = 1; i <= 2_000; i++) v.post(height(f * 2_000 + i));
+      expect(v.forwarded()).toHaveLength(f); // nothing new until the frame runs
+      await nextFrame();
+      expect(v.forwarded()).toHaveLength(f + 1);
+    }
+    await nextFrame();
+    expect(v.forwarded()).toHaveLength(frames);
+    expect(v.forwarded()[frames - 1].message.payload.height).toBe(10_000);
+  });
+
+  test("without requestAnimationFrame heights go on a 16 ms timer", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    vi.stubGlobal("requestAnimationFrame", undefined);
+    try {
+      const v = openView();
+      v.load();
+      for (let h = 1; h <= 1000; h++) v.post(height(h));
+      vi.advanceTimersByTime(15);
+      expect(v.forwarded()).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(v.forwarded().map((m) => m.message.payload.height)).toEqual([1000]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  test("mixed messages keep their order; a pending height goes first", () => {
+    const scheduler = new FakeScheduler();
+    const v = openView({}, scheduler.schedule);
+    v.load();
+    v.post(height(100));
+    v.post(height(200));
+    v.post(JSON.stringify({ type: "connectionStatusChange", payload: { connected: true } }));
+    v.post(height(300));
+    v.post({ type: "error", payload: { message: "x" } });
+    v.post(height(400));
+    scheduler.tick();
+    expect(v.forwarded().map((m) => [m.message.type, m.message.payload.height])).toEqual([
+      ["heightChange", 200],
+      ["connectionStatusChange", undefined],
+      ["heightChange", 300],
+      ["error", undefined],
+      ["heightChange", 400],
+    ]);
+  });
+});
+
+describe("status line", () => {
+  test("follows the status, provider and error traits", () => {
+    const v = openView();
+    v.model.set("provider", "Salesforce");
+    v.model.set("status", "connected");
+    expect(v.status.textContent).toBe("Salesforce · Connected");
+    expect(v.status.dataset.status).toBe("connected");
+    v.model.set("status", "error");
+    v.model.set("error", "invalid_grant");
+    expect(v.status.textContent).toBe("Salesforce · Error: invalid_grant");
+    expect(v.status.dataset.status).toBe("error");
+    v.model.set("error", null);
+    v.model.set("status", "disconnected");
+    expect(v.status.textContent).toBe("Salesforce · Disconnected");
+  });
+
+  test("renders traits present at render time", () => {
+    const v = openView({ provider: "Jira", status: "connected" });
+    expect(v.status.textContent).toBe("Jira · Connected");
+  });
+});
+
+describe("diagnostics", () => {
+  function loadedView(traits: Partial<Model> = {}) {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView(traits, new FakeScheduler().schedule);
+    v.load();
+    return v;
+  }
+  const fireLoad = (v: View) => v.frame.dispatchEvent(new Event("load"));
+
+  test("a loaded iframe that stays silent is reported after diagnose_after seconds", () => {
+    const v = loadedView({ diagnose_after: 15 });
+    fireLoad(v);
+    vi.advanceTimersByTime(14_999);
+    expect(v.model.sentOf("silent")).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 15 },
+    ]);
+  });
+
+  test("an accepted message cancels the report", () => {
+    const v = loadedView();
+    fireLoad(v);
+    vi.advanceTimersByTime(10_000);
+    v.post(height(200));
+    vi.advanceTimersByTime(60_000);
+    expect(v.model.sentOf("silent")).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("a message before the load event means no timer at all", () => {
+    const v = loadedView();
+    v.post(height(200));
+    fireLoad(v);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("a refused message does not cancel the report", () => {
+    const v = loadedView({ diagnose_after: 1 });
+    fireLoad(v);
+    v.post(height(200), { origin: "https://evil.example" });
+    vi.advanceTimersByTime(1_000);
+    expect(v.model.sentOf("silent")).toHaveLength(1);
+  });
+
+  test("diagnose_after None disables it, also while a timer runs", () => {
+    const off = loadedView({ diagnose_after: null });
+    fireLoad(off);
+    expect(vi.getTimerCount()).toBe(0);
+    const v = openView({ diagnose_after: 5 });
+    v.load();
+    fireLoad(v);
+    v.model.set("diagnose_after", null);
+    vi.advanceTimersByTime(10_000);
+    expect(v.model.sentOf("silent")).toEqual([]);
+  });
+
+  test("the about:blank load before any URL starts nothing", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView({}, new FakeScheduler().schedule);
+    fireLoad(v);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("a new load re-arms the check", () => {
+    const v = loadedView({ diagnose_after: 2 });
+    fireLoad(v);
+    v.post(height(200));
+    v.load();
+    fireLoad(v);
+    vi.advanceTimersByTime(2_000);
+    expect(v.model.sentOf("silent")).toHaveLength(1);
+  });
+});
+
+describe("cleanup", () => {
+  /** Count window "message" listeners added and not yet removed (or aborted). */
+  function trackWindowListeners() {
+    const live = new Set<EventListenerOrEventListenerObject>();
+    const add = window.addEventListener.bind(window);
+    const remove = window.removeEventListener.bind(window);
+    vi.spyOn(window, "addEventListener").mockImplementation((type, listener, options) => {
+      if (type === "message" && listener) {
+        live.add(listener);
+        const signal = typeof options === "object" ? options.signal : undefined;
+        signal?.addEventListener("abort", () => live.delete(listener));
+      }
+      add(type, listener, options);
+    });
+    vi.spyOn(window, "removeEventListener").mockImplementation((type, listener, options) => {
+      if (type === "message" && listener) live.delete(listener);
+      remove(type, listener, options);
+    });
+    return live;
+  }
+
+  test.each(["returned cleanup", "abort signal"] as const)(
+    "100 render/remove cycles via the %s leave nothing behind",
+    (how) => {
+      const live = trackWindowListeners();
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+      const models: FakeModel<Model>[] = [];
+      for (let i = 0; i < 100; i++) {
+        const v = open({}, new FakeScheduler().schedule);
+        v.load();
+        v.frame.dispatchEvent(new Event("load")); // arms the diagnostics timer
+        v.post(height(i)); // leaves a coalesced height pending
+        v.model.receive({ kind: "load", view: v.view, url: URL_WITH_TOKEN }); // re-arm
+        v.frame.dispatchEvent(new Event("load"));
+        if (how === "abort signal") v.controller.abort();
+        else v.cleanup();
+        v.frame.dispatchEvent(new Event("load")); // a late load event must not re-arm anything
+        models.push(v.model);
+        v.el.remove();
+      }
+      expect(live.size).toBe(0);
+      expect(models.every((m) => m.listenerCount() === 0)).toBe(true);
+      expect(document.querySelectorAll("iframe, .workato-connection")).toHaveLength(0);
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+
+  test("after cleanup nothing is forwarded and nothing pending is sent", async () => {
+    const v = openView();
+    v.load();
+    v.post(height(500)); // pending for the next frame
+    const frameWindow = v.frame.contentWindow;
+    v.cleanup();
+    v.post(JSON.stringify({ type: "click" }), { source: frameWindow });
+    v.model.receive({ kind: "reload" });
+    await nextFrame();
+    await nextFrame();
+    expect(v.model.sent).toEqual([{ kind: "ready", view: v.view, origin: window.location.origin }]);
+  });
+
+  test("cleanup twice, or abort after cleanup, is harmless", () => {
+    const v = openView();
+    v.cleanup();
+    v.cleanup();
+    v.controller.abort();
+    expect(v.el.children).toHaveLength(0);
+  });
+
+  test("a signal already aborted renders nothing and sends nothing", () => {
+    const model = new FakeModel<Model>(TRAITS);
+    const el = document.createElement("div");
+    render(renderProps(model, el, AbortSignal.abort()));
+    expect(el.children).toHaveLength(0);
+    expect(model.sent).toEqual([]);
+    expect(model.listenerCount()).toBe(0);
+  });
+
+  test("a closed comm (send throws) does not break the view", () => {
+    const v = openView({}, new FakeScheduler().schedule);
+    v.load();
+    vi.spyOn(v.model, "send").mockImplementation(() => {
+      throw new Error("Comm is closed");
+    });
+    expect(() => v.post(JSON.stringify({ type: "click" }))).not.toThrow();
+    expect(() => v.model.receive({ kind: "reload" })).not.toThrow();
+  });
+});
+
+describe("property", () => {
+  test("arbitrary data, origin and source never throw; forwarded only when all checks pass", () => {
+    const scheduler = new FakeScheduler();
+    const v = openView({}, scheduler.schedule);
+    v.load();
+    const other = document.createElement("iframe");
+    document.body.append(other);
+    const sources = [v.frame.contentWindow, other.contentWindow, window, null];
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.string(),
+          fc.record({ type: fc.string(), payload: fc.jsonValue() }),
+          fc.record({ type: fc.string(), payload: fc.jsonValue() }).map((m) => JSON.stringify(m)),
+          fc.nat(MAX_MESSAGE_BYTES * 2).map((n) => height("9".repeat(n))),
+        ),
+        fc.constantFrom(ORIGIN, "http://localhost:8123", "null", ""),
+        fc.integer({ min: 0, max: sources.length - 1 }),
+        (data, origin, sourceIndex) => {
+          const before = v.forwarded().length;
+          expect(() => v.post(data, { origin, source: sources[sourceIndex] })).not.toThrow();
+          scheduler.tick();
+          const after = v.forwarded();
+          if (after.length === before) return;
+          accepted++;
+          expect(after.length).toBe(before + 1);
+          expect(sourceIndex).toBe(0);
+          expect(origin).toBe(ORIGIN);
+          const last = after[after.length - 1];
+          expect(new TextEncoder().encode(JSON.stringify(last.message)).length).toBeLessThanOrEqual(
+            MAX_MESSAGE_BYTES,
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+  });
+});
