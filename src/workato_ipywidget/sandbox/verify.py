@@ -1,0 +1,188 @@
+"""Verifies a direct-link token the way a strict Workato would, or says precisely why not.
+
+Messages never contain the token or key material: they name the rule that failed and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from .state import SandboxState
+
+LEEWAY_SECONDS = 30
+"""Clock skew tolerated for `exp` and `iat`."""
+
+MAX_AGE_WITHOUT_EXP = 60 * 60
+"""A token without `exp` is refused once its `iat` is older than this."""
+
+_ORIGIN = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::(?P<port>\d{1,5}))?"
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+class Refused(Exception):
+    """The sandbox refuses the request: `code` is Workato-style, `message` tells what to do."""
+
+    def __init__(self, code: str, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    """The claims of a token whose signature, lifetime and uniqueness have been checked."""
+
+    vendor_id: str
+    customer_id: str
+    user_id: str | None
+    jti: str
+    origin: str | None
+
+
+def normalize_origin(value: object) -> str | None:
+    """`scheme://host[:port]` in lower case without a default port, or None if not an origin."""
+    if not isinstance(value, str) or len(value) > 300:
+        return None
+    match = _ORIGIN.fullmatch(value.lower())
+    if match is None:
+        return None
+    scheme, host, port = match["scheme"], match["host"], match["port"]
+    if port is not None and (int(port) > 65535 or _DEFAULT_PORTS.get(scheme) == port):
+        port = None
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
+def unverified_origin(token: str | None) -> str | None:
+    """The `origin` a token claims, unverified: only for addressing an error message."""
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    return normalize_origin(claims.get("origin"))
+
+
+def _split_sub(sub: object) -> tuple[str, str, str | None]:
+    parts = sub.split(":") if isinstance(sub, str) else []
+    if len(parts) not in (2, 3) or not all(parts):
+        raise Refused(
+            "invalid_token",
+            "the token's sub must be 'vendor_id:customer_id' or "
+            "'vendor_id:customer_id:customer_user_id' with no empty segment; write an external id "
+            "as 'E' + its URL-encoded value so that it contains no ':'",
+        )
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
+    """Check everything Workato checks, in order; record the `jti` only once all else passed."""
+    if not token:
+        raise Refused(
+            "missing_token",
+            "the URL has no workato_dl_token; sign one per page load (TokenSigner.sign) and pass "
+            "it as ?workato_dl_token=...",
+        )
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Refused(
+            "invalid_token",
+            "the token is not a well-formed JWT; expected three base64url parts "
+            "header.payload.signature with JSON header and payload",
+        ) from None
+    if header.get("alg") != "RS256":
+        raise Refused(
+            "invalid_token",
+            f"the token is signed with alg {_short(header.get('alg'))}; Workato accepts RS256 "
+            "only. Sign with the vendor's RSA private key and algorithm RS256",
+        )
+    vendor_id, customer_id, user_id = _split_sub(unverified.get("sub"))
+    key = state.vendor_key(vendor_id)
+    if key is None:
+        raise Refused(
+            "unknown_vendor",
+            f"no public key is registered for vendor {_short(vendor_id)}; sign with the "
+            "sandbox's own `signer`, or register your key with "
+            "Sandbox.register_public_key(vendor_id, pem)",
+        )
+    claims = _decode_verified(token, key, vendor_id)
+    iat = claims["iat"]
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        raise Refused("invalid_token", "the token's iat must be a number: seconds since the epoch")
+    if "exp" not in claims and iat < time.time() - MAX_AGE_WITHOUT_EXP:
+        raise Refused(
+            "expired_token",
+            f"the token has no exp and was issued more than {MAX_AGE_WITHOUT_EXP} seconds ago; "
+            "sign a fresh token for every page load",
+        )
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not jti or len(jti) > 255:
+        raise Refused("invalid_token", "the token's jti must be a non-empty string, e.g. a nanoid")
+    origin: str | None = None
+    if "origin" in claims:
+        origin = normalize_origin(claims["origin"])
+        if origin is None:
+            raise Refused(
+                "invalid_token",
+                "the token's origin claim must be the embedding page's origin, "
+                "'scheme://host[:port]' with no path (what `window.location.origin` gives)",
+            )
+    if not state.consume_jti(jti):
+        raise Refused(
+            "replayed_token",
+            "this token was already used (its jti was seen before); Workato refuses a reused "
+            "token, so sign a fresh one for every page load",
+        )
+    return VerifiedToken(vendor_id, customer_id, user_id, jti, origin)
+
+
+def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            options={"require": ["sub", "jti", "iat"]},
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError:
+        raise Refused(
+            "expired_token", "the token has expired; sign a fresh token for every page load"
+        ) from None
+    except jwt.ImmatureSignatureError:
+        raise Refused(
+            "invalid_token",
+            "the token's iat (or nbf) is in the future; check the clock of the machine that signs",
+        ) from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise Refused(
+            "invalid_token",
+            f"the token has no {exc.claim!r} claim; Workato tokens carry sub, jti and iat",
+        ) from None
+    except jwt.InvalidSignatureError:
+        raise Refused(
+            "invalid_token",
+            f"the signature does not match the public key registered for vendor "
+            f"{_short(vendor_id)}; sign with the private key whose public half is registered",
+        ) from None
+    except jwt.PyJWTError as exc:
+        raise Refused(
+            "invalid_token", f"the token failed verification ({type(exc).__name__})"
+        ) from None
+    return claims
