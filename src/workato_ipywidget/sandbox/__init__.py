@@ -1,0 +1,8 @@
+"""A local stand-in for Workato's embedded connections, for demos and tests without an account."""
+
+from __future__ import annotations
+
+from .server import Sandbox
+from .state import Connection, Refusal
+
+__all__ = ["Connection", "Refusal", "Sandbox"]
