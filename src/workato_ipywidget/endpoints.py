@@ -1,0 +1,305 @@
+"""Workato data centers and the URLs that embed its pages in an iframe.
+
+Nothing here knows about keys or widgets: it turns a data center (or a vendor's own base URL), a
+connection id and an already signed token into the URL an iframe loads.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+import urllib.parse
+
+__all__ = [
+    "DataCenter",
+    "connection_url",
+    "normalize_origin",
+    "origin_of",
+    "page_url",
+    "resolve_base_url",
+    "validate_connection_id",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# One DNS label: letters, digits, '-' and '_' (some internal names), no leading/trailing '-'.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_DIGITS = re.compile(r"[0-9]+")
+# Whitespace, control characters and backslashes: browsers and urllib disagree about them.
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+class DataCenter(str, enum.Enum):
+    """A Workato data center; ``DataCenter("EU")`` and plain strings like ``"eu"`` are accepted."""
+
+    US = "us"
+    EU = "eu"
+    JP = "jp"
+    SG = "sg"
+    AU = "au"
+    IL = "il"
+    TRIAL = "trial"
+
+    @property
+    def base_url(self) -> str:
+        """The origin that serves this data center's embedded pages."""
+        return _BASE_URLS[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def _missing_(cls, value: object) -> DataCenter:
+        if isinstance(value, str):
+            wanted = value.strip().lower()
+            for member in cls:
+                if member.value == wanted:
+                    return member
+        choices = ", ".join(member.value for member in cls)
+        raise ValueError(
+            f"unknown Workato data center {value!r}; expected one of {choices} "
+            "(or pass base_url= for a custom host)"
+        )
+
+
+_BASE_URLS: dict[DataCenter, str] = {
+    DataCenter.US: "https://workato.com",
+    DataCenter.EU: "https://app.eu.workato.com",
+    DataCenter.JP: "https://app.jp.workato.com",
+    DataCenter.SG: "https://app.sg.workato.com",
+    DataCenter.AU: "https://app.au.workato.com",
+    DataCenter.IL: "https://app.il.workato.com",
+    DataCenter.TRIAL: "https://app.trial.workato.com",
+}
+
+
+def resolve_base_url(
+    data_center: DataCenter | str | None = "us", base_url: str | None = None
+) -> str:
+    """Return the base URL to embed from: ``base_url`` when given, else the data center's.
+
+    A ``base_url`` must be https, or plain http on a loopback host (the local sandbox), with no
+    path, query, fragment or user info; it comes back as ``scheme://host[:port]``.
+    """
+    center = None if data_center is None else _data_center(data_center)
+    if base_url is not None:
+        return _validate_base_url(base_url)
+    if center is None:
+        choices = ", ".join(member.value for member in DataCenter)
+        raise ValueError(
+            f"no Workato data center given; pass data_center= (one of {choices}) or base_url="
+        )
+    return center.base_url
+
+
+def connection_url(base_url: str, connection_id: int | str, token: str) -> str:
+    """Return the URL of the embedded connection page for ``connection_id``, carrying ``token``."""
+    base = _validate_base_url(base_url)
+    cid = validate_connection_id(connection_id)
+    return f"{base}/direct_link/embedded/connections/{cid}?workato_dl_token={_quoted_token(token)}"
+
+
+def page_url(base_url: str, path: str, token: str) -> str:
+    """Return the direct-link URL that embeds the Workato page at ``path``, carrying ``token``."""
+    base = _validate_base_url(base_url)
+    if not isinstance(path, str):
+        raise TypeError(f"the Workato page path must be a str, not {type(path).__name__}")
+    if not path or _UNSAFE_URL_CHARS.search(path):
+        raise ValueError(
+            f"the Workato page path {path!r} is empty or holds whitespace or control characters; "
+            "expected a path inside Workato such as '/recipes'"
+        )
+    if path.startswith("//") or "://" in path:
+        raise ValueError(
+            f"the Workato page path {path!r} looks like a URL; expected a path inside Workato "
+            "such as '/recipes' (the host comes from the data center or base_url)"
+        )
+    quoted_path = urllib.parse.quote(path, safe="")
+    return (
+        f"{base}/direct_link?workato_dl_path={quoted_path}&workato_dl_token={_quoted_token(token)}"
+    )
+
+
+def origin_of(url: str) -> str:
+    """Return the origin (``scheme://host[:port]``, default port dropped) of an http(s) URL."""
+    if not isinstance(url, str):
+        raise TypeError(f"the URL must be a str, not {type(url).__name__}")
+    if _UNSAFE_URL_CHARS.search(url):
+        raise ValueError("the URL holds whitespace, control characters or backslashes")
+    parts = _split(url, what="URL")
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"expected an http or https URL, got scheme {parts.scheme!r}")
+    return _origin(scheme, parts, what="URL")
+
+
+def normalize_origin(origin: object) -> str:
+    """Validate a page origin such as ``https://host:8888`` and return it in canonical form.
+
+    Scheme and host are lowercased and the default port dropped, as browsers report origins. A
+    single trailing slash is tolerated; a path, query, fragment or user info is not, and neither
+    is the opaque origin ``"null"`` (a sandboxed frame or a file:// page has no usable origin).
+    """
+    if not isinstance(origin, str):  # it often comes straight from the browser: a ValueError too
+        raise ValueError(
+            f"the origin must be a str (scheme://host[:port]), not {type(origin).__name__}"
+        )
+    if origin == "null":
+        raise ValueError(
+            "the page's origin is 'null' (a sandboxed frame or a file:// page); Workato needs "
+            "the http(s) origin of the page that embeds its iframe"
+        )
+    if _UNSAFE_URL_CHARS.search(origin):
+        raise ValueError(
+            f"the origin {origin!r} holds whitespace, control characters or backslashes; "
+            "expected scheme://host[:port]"
+        )
+    text = _without_trailing_slash(origin)
+    parts = _split(text, what="origin")
+    scheme = parts.scheme.lower()
+    if not _SCHEME.fullmatch(scheme) or not text.lower().startswith(f"{scheme}://"):
+        raise ValueError(f"the origin {origin!r} is not of the form scheme://host[:port]")
+    if parts.path or "?" in text or "#" in text:
+        raise ValueError(
+            f"the origin {origin!r} has a path, query or fragment; an origin is only "
+            "scheme://host[:port], e.g. 'https://notebooks.example.com'"
+        )
+    return _origin(scheme, parts, what="origin")
+
+
+def _data_center(value: DataCenter | str) -> DataCenter:
+    if isinstance(value, DataCenter):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"the data center must be a DataCenter or a str, not {type(value).__name__}"
+        )
+    return DataCenter(value)
+
+
+def _validate_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+    text = base_url.strip()
+    if _UNSAFE_URL_CHARS.search(text):
+        raise ValueError(
+            f"base_url {base_url!r} holds whitespace, control characters or backslashes; "
+            "expected e.g. 'https://app.eu.workato.com'"
+        )
+    text = _without_trailing_slash(text)
+    parts = _split(text, what="base_url")
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not text.lower().startswith(f"{scheme}://"):
+        raise ValueError(
+            f"base_url {base_url!r} is not an https URL; expected e.g. 'https://app.eu.workato.com'"
+        )
+    if parts.path or "?" in text or "#" in text:
+        raise ValueError(
+            f"base_url {base_url!r} has a path, query or fragment; expected only "
+            "scheme://host[:port], e.g. 'https://app.eu.workato.com'"
+        )
+    origin = _origin(scheme, parts, what="base_url")
+    if scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ValueError(
+            f"base_url {base_url!r} uses plain http on a non-loopback host, which would send "
+            "signed tokens unencrypted; use https (plain http is allowed only on localhost, "
+            "127.0.0.0/8 or [::1], for the local sandbox)"
+        )
+    return origin
+
+
+def _without_trailing_slash(text: str) -> str:
+    return text[:-1] if text.endswith("/") and not text.endswith("://") else text
+
+
+def _split(text: str, *, what: str) -> urllib.parse.SplitResult:
+    try:
+        return urllib.parse.urlsplit(text)
+    except ValueError:  # e.g. a bracketed host that is no IPv6 address
+        raise ValueError(f"the {what} {text!r} is not a valid URL") from None
+
+
+def _origin(scheme: str, parts: urllib.parse.SplitResult, *, what: str) -> str:
+    """Rebuild ``scheme://host[:port]`` from split parts, refusing user info and bad hosts/ports."""
+    if "@" in parts.netloc:
+        raise ValueError(f"the {what} must not hold user info (user:password@)")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError(f"the {what} has no host; expected scheme://host[:port]")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"the {what} has an invalid port; expected a number 1-65535") from None
+    if port == 0:
+        raise ValueError(f"the {what} has port 0; expected a number 1-65535")
+    if parts.netloc.endswith(":"):
+        raise ValueError(f"the {what} has an empty port after ':'")
+    bracketed = parts.netloc.rsplit("@", 1)[-1].startswith("[")
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"the {what} has an invalid IPv6 host [{host}]") from None
+        host = f"[{host}]"
+    elif not host.isascii():
+        raise ValueError(
+            f"the {what} has a non-ASCII host {host!r}; write it in its punycode (xn--) form"
+        )
+    elif not _HOSTNAME.fullmatch(host) or (_looks_numeric(host) and not _is_ipv4(host)):
+        raise ValueError(f"the {what} has an invalid host name {host!r}")
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _looks_numeric(host: str) -> bool:
+    return all(label.isdigit() for label in host.rstrip(".").split("."))
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_connection_id(connection_id: int | str) -> int:
+    """Return a Workato connection id (a positive int, or a string of digits) as an int."""
+    if isinstance(connection_id, bool) or not isinstance(connection_id, (int, str)):
+        raise TypeError(
+            "the connection id must be a positive int or a string of digits, not "
+            f"{type(connection_id).__name__}"
+        )
+    if isinstance(connection_id, str):
+        if not _DIGITS.fullmatch(connection_id):
+            raise ValueError(
+                f"the connection id {connection_id!r} is not a string of digits; expected the "
+                "positive number Workato shows for the connection, e.g. 12345"
+            )
+        connection_id = int(connection_id)
+    if connection_id <= 0:
+        raise ValueError(
+            f"the connection id must be positive, got {connection_id}; expected the number "
+            "Workato shows for the connection, e.g. 12345"
+        )
+    return connection_id
+
+
+def _quoted_token(token: str) -> str:
+    if not isinstance(token, str):
+        raise TypeError(f"the token must be a str, not {type(token).__name__}")
+    if not token:
+        raise ValueError("the token is empty; expected a signed JWT (see TokenSigner.sign)")
+    return urllib.parse.quote(token, safe="")
