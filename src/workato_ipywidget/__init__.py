@@ -49,7 +49,26 @@ _EXPORTS = {
     "Rejected": "protocol",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "Click",
+    "ConnectionStatusChange",
+    "ConnectionWidget",
+    "DataCenter",
+    "ErrorMessage",
+    "Event",
+    "ExternalId",
+    "HeightChange",
+    "InvalidKeyError",
+    "Loaded",
+    "LoggedEvent",
+    "Navigated",
+    "Rejected",
+    "Sandbox",
+    "TokenSigner",
+    "Unknown",
+    "Unloaded",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
