@@ -1,0 +1,210 @@
+"""The `workato-ipywidget` command: sign a token, run the local sandbox, open the demo."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner
+
+_CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="workato-ipywidget")
+def main() -> None:
+    """Workato's Embedded connections widget for Jupyter: tokens, a local sandbox, the demo."""
+
+
+@main.command()
+@click.option("--vendor-id", required=True, help="Your Workato vendor id (the JWT's API key).")
+@click.option("--customer-id", required=True, help="The customer (managed user) id.")
+@click.option("--user-id", help="Optional customer user id, the third `sub` segment.")
+@click.option(
+    "--external-ids",
+    is_flag=True,
+    help="Treat --customer-id and --user-id as external ids (written E<url-encoded id>).",
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Path to the RSA private key (PEM, PKCS#1 or PKCS#8).",
+)
+@click.option(
+    "--passphrase-env",
+    metavar="VAR",
+    help="Name of an environment variable holding the key's passphrase (never pass it inline).",
+)
+@click.option("--origin", help="The embedding page's origin, e.g. http://localhost:8888.")
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    help="Seconds until the token expires.",
+)
+@click.option("--no-expiry", is_flag=True, help="Sign without an `exp` claim.")
+def token(
+    vendor_id: str,
+    customer_id: str,
+    user_id: str | None,
+    external_ids: bool,
+    key_path: Path,
+    passphrase_env: str | None,
+    origin: str | None,
+    ttl: int,
+    no_expiry: bool,
+) -> None:
+    """Print one signed token for Workato's embedded pages."""
+    passphrase = None
+    if passphrase_env is not None:
+        passphrase = os.environ.get(passphrase_env)
+        if passphrase is None:
+            raise click.UsageError(
+                f"--passphrase-env names {passphrase_env}, but that environment variable is not set"
+            )
+    customer: IdLike = ExternalId(customer_id) if external_ids else customer_id
+    user: IdLike | None = None
+    if user_id is not None:
+        user = ExternalId(user_id) if external_ids else user_id
+    try:
+        signer = TokenSigner(
+            vendor_id, key_path, passphrase=passphrase, ttl=None if no_expiry else ttl
+        )
+        click.echo(signer.sign(customer, user_id=user, origin=origin))
+    except (InvalidKeyError, ValueError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (0: any free one).")
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="An embedding page origin to allow (repeatable); without it every origin is allowed.",
+)
+@click.option(
+    "--connection",
+    "connections",
+    multiple=True,
+    metavar="ID:PROVIDER",
+    help="A connection to serve (repeatable); default: 1:salesforce and 2:jira.",
+)
+@click.option(
+    "--register-key",
+    "registrations",
+    multiple=True,
+    metavar="VENDOR=PEM_PATH",
+    help="Also accept tokens of VENDOR signed by the private key of this public key (repeatable).",
+)
+def sandbox(
+    host: str,
+    port: int,
+    allowed_origins: tuple[str, ...],
+    connections: tuple[str, ...],
+    registrations: tuple[str, ...],
+) -> None:
+    """Run the local Workato sandbox in the foreground until interrupted."""
+    from .sandbox import Sandbox
+
+    parsed = [_parse_connection(c) for c in connections] or [(1, "salesforce"), (2, "jira")]
+    keys = [_parse_registration(r) for r in registrations]
+    server = Sandbox(host=host, port=port, allowed_origins=list(allowed_origins) or None)
+    for connection_id, provider in parsed:
+        server.add_connection(connection_id, provider)
+    for vendor_id, pem in keys:
+        server.register_public_key(vendor_id, pem)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        click.echo(f"Workato sandbox at {server.base_url}")
+        click.echo(f"vendor id: {server.vendor_id}")
+        for connection_id, provider in parsed:
+            click.echo(f"connection {connection_id}: {provider}")
+        click.echo("Press Ctrl-C to stop.")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "work_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("workato-demo"),
+    show_default=True,
+    help="Where to put a copy of the demo notebook when running from an installed package.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), help="JupyterLab's port.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+def demo(work_dir: Path, port: int | None, no_browser: bool) -> None:
+    """Open the demo notebook in JupyterLab; it runs on the local sandbox, no account needed."""
+    notebook = demo_notebook(work_dir)
+    argv = [sys.executable, "-m", "jupyter", "lab", str(notebook.name)]
+    if port is not None:
+        argv.append(f"--port={port}")
+    if no_browser:
+        argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    click.echo(f"Opening {notebook} in JupyterLab")
+    os.chdir(notebook.parent)
+    os.execv(argv[0], argv)  # noqa: S606 - replace this process with JupyterLab
+
+
+def demo_notebook(work_dir: Path) -> Path:
+    """The checkout's demo notebook, or a copy of the packaged one in `work_dir`."""
+    if _CHECKOUT_DEMO.is_file():
+        return _CHECKOUT_DEMO
+    packaged = resources.files("workato_ipywidget") / "notebooks" / "demo.ipynb"
+    if not packaged.is_file():
+        raise click.ClickException(
+            "the demo notebook is missing from this installation; reinstall workato-ipywidget"
+        )
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / "demo.ipynb"
+    if not target.exists():
+        with resources.as_file(packaged) as source:
+            shutil.copyfile(source, target)
+    return target.resolve()
+
+
+def _parse_connection(text: str) -> tuple[int, str]:
+    number, _, provider = text.partition(":")
+    if not number.isdigit() or int(number) < 1 or not provider:
+        raise click.BadParameter(
+            f"expected ID:PROVIDER with a positive id, e.g. 1:salesforce; got {text!r}",
+            param_hint="--connection",
+        )
+    return int(number), provider
+
+
+def _parse_registration(text: str) -> tuple[str, str]:
+    vendor_id, _, path = text.partition("=")
+    if not vendor_id or not path:
+        raise click.BadParameter(
+            f"expected VENDOR=PEM_PATH, got {text!r}", param_hint="--register-key"
+        )
+    try:
+        return vendor_id, Path(path).read_text()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read the public key file {path}: {exc.strerror}", param_hint="--register-key"
+        ) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""The `workato-ipywidget` command line: token, sandbox and demo, including bad arguments."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+
+from workato_ipywidget import cli
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, rsa_key: Any) -> Path:
+    path = tmp_path / "key.pem"
+    path.write_bytes(
+        rsa_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"s3cret"),
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(cli.main, list(args), env=env)
+
+
+def test_token_prints_one_verifiable_token(key_file: Path, public_pem: bytes) -> None:
+    result = run(
+        "token",
+        "--vendor-id",
+        "v1",
+        "--customer-id",
+        "AM10:XV303",
+        "--external-ids",
+        "--user-id",
+        "u7",
+        "--key",
+        str(key_file),
+        "--passphrase-env",
+        "KEY_PASS",
+        "--origin",
+        "http://localhost:8888",
+        "--ttl",
+        "60",
+        env={"KEY_PASS": "s3cret"},
+    )
+
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.output.strip(), public_pem, algorithms=["RS256"])
+    assert claims["sub"] == "v1:EAM10%3AXV303:Eu7"
+    assert claims["origin"] == "http://localhost:8888"
+    assert claims["exp"] - claims["iat"] == 60
+
+
+def test_token_without_expiry(key_file: Path, public_pem: bytes) -> None:
+    result = run(
+        "token",
+        "--vendor-id",
+        "v1",
+        "--customer-id",
+        "c1",
+        "--key",
+        str(key_file),
+        "--passphrase-env",
+        "KEY_PASS",
+        "--no-expiry",
+        env={"KEY_PASS": "s3cret"},
+    )
+
+    assert "exp" not in jwt.decode(result.output.strip(), public_pem, algorithms=["RS256"])
+
+
+def test_token_names_an_unset_passphrase_variable(key_file: Path) -> None:
+    result = run(
+        "token",
+        "--vendor-id",
+        "v1",
+        "--customer-id",
+        "c1",
+        "--key",
+        str(key_file),
+        "--passphrase-env",
+        "NOT_SET_ANYWHERE",
+        env={"NOT_SET_ANYWHERE": None},  # type: ignore[dict-item]
+    )
+
+    assert result.exit_code == 2
+    assert "NOT_SET_ANYWHERE" in result.output
+
+
+def test_token_with_wrong_passphrase_fails_without_key_material(key_file: Path) -> None:
+    result = run(
+        "token",
+        "--vendor-id",
+        "v1",
+        "--customer-id",
+        "c1",
+        "--key",
+        str(key_file),
+        "--passphrase-env",
+        "KEY_PASS",
+        env={"KEY_PASS": "Tr0ub4dor-guess"},
+    )
+
+    assert result.exit_code == 1
+    assert "passphrase" in result.output
+    assert "BEGIN" not in result.output
+    assert "Tr0ub4dor" not in result.output
+
+
+def test_token_refuses_a_colon_in_a_plain_customer_id(key_file: Path) -> None:
+    result = run(
+        "token",
+        "--vendor-id",
+        "v1",
+        "--customer-id",
+        "a:b",
+        "--key",
+        str(key_file),
+        "--passphrase-env",
+        "KEY_PASS",
+        env={"KEY_PASS": "s3cret"},
+    )
+
+    assert result.exit_code == 1
+    assert "--external-ids" in result.output or "ExternalId" in result.output
+
+
+def test_token_with_missing_key_file_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+
+    result = run("token", "--vendor-id", "v1", "--customer-id", "c1", "--key", str(missing))
+
+    assert result.exit_code == 1
+    assert str(missing) in result.output
+
+
+def test_token_requires_its_options() -> None:
+    result = run("token", "--customer-id", "c1")
+
+    assert result.exit_code == 2
+    assert "--vendor-id" in result.output
+
+
+@pytest.mark.parametrize("ttl", ["0", "-5", "soon"])
+def test_token_refuses_a_bad_ttl(key_file: Path, ttl: str) -> None:
+    result = run(
+        "token", "--vendor-id", "v", "--customer-id", "c", "--key", str(key_file), "--ttl", ttl
+    )
+
+    assert result.exit_code == 2
+    assert "--ttl" in result.output
+
+
+@pytest.mark.parametrize("connection", ["salesforce", "0:jira", "x:jira", "3:"])
+def test_sandbox_refuses_a_malformed_connection(connection: str) -> None:
+    result = run("sandbox", "--connection", connection)
+
+    assert result.exit_code == 2
+    assert "ID:PROVIDER" in result.output
+
+
+def test_sandbox_serves_until_terminated() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workato_ipywidget.cli", "sandbox", "--connection", "7:slack"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"Workato sandbox at (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        assert process.stdout.readline().startswith("vendor id: ")
+        assert process.stdout.readline() == "connection 7: slack\n"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_demo_opens_the_checkout_notebook_in_jupyterlab(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.chdir(tmp_path)
+
+    result = run("demo", "--no-browser", "--port", "8899")
+
+    assert result.exit_code == 0, result.output
+    (argv,) = calls
+    assert argv[1:4] == ["-m", "jupyter", "lab"]
+    assert argv[4] == "demo.ipynb"
+    assert "--port=8899" in argv
+    assert "--no-browser" in argv
+    assert Path.cwd() == Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_demo_copies_the_packaged_notebook_when_not_in_a_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(cli, "_CHECKOUT_DEMO", tmp_path / "absent.ipynb")
+    packaged = tmp_path / "pkg"
+    (packaged / "notebooks").mkdir(parents=True)
+    (packaged / "notebooks" / "demo.ipynb").write_text("{}")
+    monkeypatch.setattr(cli.resources, "files", lambda _name: packaged)
+
+    target = cli.demo_notebook(tmp_path / "work")
+
+    assert target == (tmp_path / "work" / "demo.ipynb").resolve()
+    assert target.read_text() == "{}"
