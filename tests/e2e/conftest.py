@@ -1,0 +1,153 @@
+"""Fixtures for the real-browser tests: Jupyter servers, Chromium, pages and notebooks.
+
+One JupyterLab server, one Notebook 7 server (started only if a test needs it) and one Chromium
+per session; a fresh browser context and page per test. Without Chromium the suite is skipped,
+except under CI (`CI` set), where a missing browser fails every test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_notebook import NotebookPage, OpenNotebook, write_notebook
+from e2e_servers import CHROMIUM_ARGS, REPO, JupyterServer, chromium_path
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+ARTIFACTS = REPO / "test-artifacts"
+E2E_DIR = Path(__file__).resolve().parent
+VIEWPORT = {"width": 1280, "height": 1000}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test here `e2e`; skip them when Chromium is missing, unless running in CI."""
+    skip = None
+    if chromium_path() is None and not os.environ.get("CI"):
+        skip = pytest.mark.skip(
+            reason="Chromium not found (apt-get install -y chromium); set CI=1 to fail instead"
+        )
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+            if skip is not None:
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """Keep each phase's report on the item so fixtures can tell whether the test failed."""
+    report: pytest.TestReport = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+# --- browser -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.fail(
+            "Chromium is not installed but CI is set, so the browser tests must run: "
+            "install it with `apt-get install -y chromium`",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh context; a failing test leaves its screenshot and console log."""
+    context: BrowserContext = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    console: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        console.append(f"[{msg.type}] {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: console.append(f"[pageerror] {exc}"))
+    yield page
+    failed = any(
+        getattr(getattr(request.node, f"rep_{when}", None), "failed", False)
+        for when in ("setup", "call")
+    )
+    if failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+        except Exception as exc:  # a crashed page must not hide the test's own failure
+            console.append(f"[e2e] screenshot failed: {exc}")
+        (ARTIFACTS / f"{stem}.console.txt").write_text("\n".join(console) + "\n")
+    context.close()
+
+
+# --- servers -----------------------------------------------------------------------------------
+def _start_server(frontend: str, tmp_path_factory: pytest.TempPathFactory) -> JupyterServer:
+    server = JupyterServer(frontend, tmp_path_factory.mktemp(f"jupyter-{frontend}"))  # type: ignore[arg-type]
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    server = _start_server("lab", tmp_path_factory)
+    yield server
+    server.stop()
+    _keep_log(server)
+
+
+@pytest.fixture(scope="session")
+def notebook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    server = _start_server("notebook", tmp_path_factory)
+    yield server
+    server.stop()
+    _keep_log(server)
+
+
+def _keep_log(server: JupyterServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / server.log_path.name).write_bytes(server.log_path.read_bytes())
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> JupyterServer:
+    """JupyterLab by default; parametrize with `indirect=True` and "lab"/"notebook" for both."""
+    frontend = getattr(request, "param", "lab")
+    return request.getfixturevalue(f"{frontend}_server")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def open_notebook(page: Page, server: JupyterServer) -> Iterator[OpenNotebook]:
+    """Write a notebook with the given code cells, open it, and wait for an idle kernel."""
+    opened: list[NotebookPage] = []
+
+    def open_(cells: list[str]) -> NotebookPage:
+        notebook = NotebookPage(page, server, write_notebook(server, cells))
+        opened.append(notebook)
+        return notebook.open()
+
+    yield open_
+    for notebook in opened:
+        notebook.close_probe()
+    server.shutdown_all_sessions()
+
+
+# --- the package under test --------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def widget_js() -> Path:
+    """The bundled bridge, rebuilt when a js/ source is newer than it (or it is missing)."""
+    bundle = REPO / "src" / "workato_ipywidget" / "static" / "widget.js"
+    sources = [p for p in (REPO / "js").rglob("*.ts") if not p.name.endswith(".test.ts")]
+    newest = max((p.stat().st_mtime for p in sources), default=0.0)
+    if not bundle.exists() or bundle.stat().st_mtime < newest:
+        subprocess.run(["npm", "run", "build"], cwd=REPO, check=True)
+    return bundle
