@@ -290,6 +290,17 @@ def test_error_message_sets_error(page: FakeFrontend) -> None:
     assert (page.widget.error, page.widget.status) == ("Token expired", "error")
 
 
+def test_error_text_echoing_a_token_is_redacted_before_it_is_synced(
+    page: FakeFrontend, signer: TokenSigner
+) -> None:
+    token = signer.sign("c1")
+
+    page.post({"type": "error", "payload": {"message": f"invalid token {token}"}})
+
+    assert page.widget.error == "invalid token [redacted]"
+    assert token not in json.dumps(page.widget.get_state(), default=str)
+
+
 def test_rejected_message_changes_nothing_and_is_logged(
     page: FakeFrontend, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -294,7 +294,7 @@ class ConnectionWidget(anywidget.AnyWidget):
                 if event.connected is not None:
                     self.connected = event.connected
                 if event.error:
-                    self.error = event.error
+                    self.error = redact(event.error)
                     self.status = "error"
                 elif event.connected is True:
                     self.error = None
@@ -302,7 +302,7 @@ class ConnectionWidget(anywidget.AnyWidget):
                 elif event.connected is False:
                     self.status = "disconnected"
             elif isinstance(event, protocol.ErrorMessage):
-                self.error = event.message
+                self.error = redact(event.message)
                 self.status = "error"
 
     def _clear_diagnosis(self) -> None:
