@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from ..endpoints import normalize_origin
 from ..token import TokenSigner
 from .handlers import SandboxConfig, make_app
 from .state import Connection, Refusal, SandboxState, parse_connection_id
-from .verify import normalize_origin
 
 _STOP_TIMEOUT = 10.0
 
@@ -220,11 +220,8 @@ def _normalize_allowlist(origins: Iterable[str] | None) -> frozenset[str] | None
         origins = [origins]
     normalized = set()
     for origin in origins:
-        value = normalize_origin(origin.removesuffix("/") if isinstance(origin, str) else origin)
-        if value is None:
-            raise ValueError(
-                f"allowed_origins must hold page origins like 'http://localhost:8888' "
-                f"(scheme://host[:port], no path), got {origin!r}"
-            )
-        normalized.add(value)
+        try:
+            normalized.add(normalize_origin(origin))
+        except ValueError as exc:
+            raise ValueError(f"allowed_origins holds a bad page origin: {exc}") from None
     return frozenset(normalized)

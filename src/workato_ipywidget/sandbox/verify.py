@@ -5,7 +5,6 @@ Messages never contain the token or key material: they name the rule that failed
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from ..endpoints import normalize_origin as canonical_origin
 from .state import SandboxState
 
 LEEWAY_SECONDS = 30
@@ -20,11 +20,6 @@ LEEWAY_SECONDS = 30
 
 MAX_AGE_WITHOUT_EXP = 60 * 60
 """A token without `exp` is refused once its `iat` is older than this."""
-
-_ORIGIN = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::(?P<port>\d{1,5}))?"
-)
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class Refused(Exception):
@@ -49,16 +44,11 @@ class VerifiedToken:
 
 
 def normalize_origin(value: object) -> str | None:
-    """`scheme://host[:port]` in lower case without a default port, or None if not an origin."""
-    if not isinstance(value, str) or len(value) > 300:
+    """The origin in the canonical form browsers report, or None if `value` is not one."""
+    try:
+        return canonical_origin(value)
+    except (TypeError, ValueError):
         return None
-    match = _ORIGIN.fullmatch(value.lower())
-    if match is None:
-        return None
-    scheme, host, port = match["scheme"], match["host"], match["port"]
-    if port is not None and (int(port) > 65535 or _DEFAULT_PORTS.get(scheme) == port):
-        port = None
-    return f"{scheme}://{host}" + (f":{port}" if port else "")
 
 
 def unverified_origin(token: str | None) -> str | None:
