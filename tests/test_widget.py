@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from conftest import PAGE_ORIGIN, FakeFrontend
+from fakes import PAGE_ORIGIN, FakeFrontend
 
 from workato_ipywidget import (
     ConnectionStatusChange,
