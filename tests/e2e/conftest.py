@@ -10,13 +10,17 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from e2e_notebook import NotebookPage, OpenNotebook, write_notebook
 from e2e_servers import CHROMIUM_ARGS, REPO, JupyterServer, chromium_path
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from workato_ipywidget.sandbox import Sandbox
 
 ARTIFACTS = REPO / "test-artifacts"
 E2E_DIR = Path(__file__).resolve().parent
@@ -151,3 +155,53 @@ def widget_js() -> Path:
     if not bundle.exists() or bundle.stat().st_mtime < newest:
         subprocess.run(["npm", "run", "build"], cwd=REPO, check=True)
     return bundle
+
+
+# --- the sandbox: Workato's stand-in, served from the test process on 127.0.0.1 ---------------
+VENDOR_ID = "e2e-vendor"  # the tests' notebooks sign as this vendor
+
+
+@pytest.fixture(scope="session")
+def vendor_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh RSA key for the test vendor, as a 0600 PEM file the notebook kernel signs with."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path_factory.mktemp("vendor-key") / "vendor.pem"
+    path.touch(mode=0o600)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def _public_pem(key_file: Path) -> bytes:
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@pytest.fixture
+def make_sandbox(widget_js: Path, vendor_key_file: Path) -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes (arguments as `Sandbox(...)`) that accept the test vendor's tokens."""
+    started: list[Sandbox] = []
+
+    def make(**kwargs: object) -> Sandbox:
+        sandbox = Sandbox(**kwargs)  # type: ignore[arg-type]
+        sandbox.register_public_key(VENDOR_ID, _public_pem(vendor_key_file))
+        sandbox.add_connection(1, "salesforce", name="Salesforce")
+        sandbox.add_connection(2, "jira", name="Jira")
+        started.append(sandbox.start())
+        return sandbox
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    return make_sandbox()

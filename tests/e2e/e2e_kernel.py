@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import queue
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,12 +79,13 @@ class KernelProbe:
         )
         deadline = time.monotonic() + timeout
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            try:
+                msg = self._client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 raise TimeoutError(
-                    f"the kernel did not answer within {timeout:.0f} s (is a cell still running?)"
-                )
-            msg = self._client.get_shell_msg(timeout=remaining)
+                    f"the kernel did not answer within {timeout:.0f} s; a running cell holds "
+                    "the shell channel, so wait for it to finish before reading the kernel"
+                ) from None
             if msg["parent_header"].get("msg_id") == msg_id:
                 break
         content: dict[str, Any] = msg["content"]
