@@ -1,0 +1,1 @@
+"""Reproducible benchmarks, each figure beside its baseline: `python -m benchmarks`."""

@@ -1,0 +1,68 @@
+"""The fast benchmarks run end to end with minimal repeats. No timing is asserted: figures vary
+with the machine; these tests only prove the benchmark code works."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks/` at the repo root
+
+from benchmarks import bundle, imports, report, signing
+from benchmarks.__main__ import main
+from benchmarks.measure import SMOKE, Figure
+
+OPENSSL_3_OUTPUT = """\
+version: 3.0.19
+                  sign    verify    sign/s verify/s
+rsa 2048 bits 0.000276s 0.000017s   3617.3  60556.0
+"""
+
+
+def _assert_well_formed(figures: list[Figure]) -> None:
+    assert figures
+    for figure in figures:
+        assert math.isfinite(figure.value.median)
+        assert figure.value.median > 0
+        assert figure.value.low <= figure.value.median <= figure.value.high
+        if figure.ratio is not None:
+            assert figure.baseline
+            assert math.isfinite(figure.ratio.median)
+        assert (figure.met is None) == (figure.target == "")
+
+
+@pytest.mark.parametrize("module", [signing, imports, bundle], ids=lambda m: m.__name__)
+def test_fast_benchmark_reports_figures_with_medians_and_ratios(module: object) -> None:
+    figures = module.run(SMOKE)  # type: ignore[attr-defined]
+
+    _assert_well_formed(figures)
+    assert any(f.met is not None for f in figures), "each fast benchmark checks a target"
+
+
+def test_openssl_speed_sign_rate_is_parsed_from_its_table() -> None:
+    assert signing.parse_openssl_speed(OPENSSL_3_OUTPUT) == pytest.approx(3617.3)
+    assert signing.parse_openssl_speed("openssl: unknown algorithm") is None
+
+
+def test_report_lists_every_figure_and_explains_a_missed_target() -> None:
+    figures = bundle.run(SMOKE)
+    missed = Figure("Demo", "a figure that missed", "ms", figures[0].value, target="<= 1x",
+                    met=False, notes=["because of the demo"])  # fmt: skip
+
+    text = report.markdown(
+        [*figures, missed], SMOKE, "python -m benchmarks", 1.0, report.machine(), {"Python": "3"}
+    )
+
+    for figure in figures:
+        assert figure.name in text
+    assert "a figure that missed: because of the demo" in text
+
+
+def test_unknown_benchmark_name_is_refused_with_the_choices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--only", "signing,nope"]) == 2
+    assert "unknown benchmark 'nope'" in capsys.readouterr().err
