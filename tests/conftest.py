@@ -17,3 +17,9 @@ def public_pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
     return rsa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last: fast feedback first, and Playwright's sync API (which
+    keeps an event loop running in this thread) never overlaps an asyncio test."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
