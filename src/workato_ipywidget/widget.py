@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import math
 import threading
@@ -43,6 +44,7 @@ T = TypeVar("T")
 _MAX_VIEW_ID = 64
 _MAX_LOGGED_REJECTIONS = 20
 _MAX_ERROR_TEXT = 500
+_MAX_ORIGIN_SHOWN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,14 +250,16 @@ class ConnectionWidget(anywidget.AnyWidget):
             page_origin = endpoints.normalize_origin(origin)
         except ValueError:
             page_origin = "this notebook page's origin"
+        if len(page_origin) > _MAX_ORIGIN_SHOWN:  # keep the explanation within MAX_STRING
+            page_origin = page_origin[: _MAX_ORIGIN_SHOWN - 1] + "…"
         waited = (
             f"{seconds:g} s"
             if isinstance(seconds, (int, float))
             and not isinstance(seconds, bool)
-            and math.isfinite(seconds)
+            and abs(seconds) < 1e9  # finite; and a huge int would overflow float formatting
             else "a while"
         )
-        message = (
+        message = _clean_text(
             f"The Workato iframe loaded but sent no message after {waited}. Usually either "
             f"{page_origin} is not on Workato's allowed origins for this customer (add it there), "
             f"or the browser blocks third-party cookies for {endpoints.origin_of(self._base_url)} "
@@ -272,6 +276,7 @@ class ConnectionWidget(anywidget.AnyWidget):
     # -- state ----------------------------------------------------------------------------
 
     def _record(self, view: str, event: protocol.Event, apply: bool = True) -> None:
+        event = _without_tokens(event)
         self._events.append(LoggedEvent(datetime.now(timezone.utc), view, event))
         if apply:
             self._apply(event)
@@ -294,7 +299,7 @@ class ConnectionWidget(anywidget.AnyWidget):
                 if event.connected is not None:
                     self.connected = event.connected
                 if event.error:
-                    self.error = redact(event.error)
+                    self.error = event.error
                     self.status = "error"
                 elif event.connected is True:
                     self.error = None
@@ -302,7 +307,7 @@ class ConnectionWidget(anywidget.AnyWidget):
                 elif event.connected is False:
                     self.status = "disconnected"
             elif isinstance(event, protocol.ErrorMessage):
-                self.error = redact(event.message)
+                self.error = event.message
                 self.status = "error"
 
     def _clear_diagnosis(self) -> None:
@@ -432,6 +437,33 @@ def _checked_token(value: object, source: str) -> str:
     if len(parts) != 3 or not all(parts[:2]) or any(c.isspace() for c in value):
         raise ValueError(f"{source} a string that is not a JWT (expected header.payload.signature)")
     return value
+
+
+def _clean_text(text: str) -> str:
+    """Free text bound for traits, the event log or callbacks: tokens redacted, then capped.
+
+    Workato's error texts may echo the token they refused. Redacting can lengthen a text (a short
+    token-shaped word becomes "[redacted]"), so the MAX_STRING cap comes after it.
+    """
+    text = redact(text)
+    if len(text) > protocol.MAX_STRING:
+        keep = protocol.MAX_STRING - len(protocol.TRUNCATION_MARKER)
+        text = text[:keep] + protocol.TRUNCATION_MARKER
+    return text
+
+
+def _without_tokens(event: protocol.Event) -> protocol.Event:
+    """`event` with its free-text fields passed through `_clean_text`."""
+    if isinstance(event, protocol.ErrorMessage):
+        return dataclasses.replace(
+            event,
+            message=_clean_text(event.message),
+            type=None if event.type is None else _clean_text(event.type),
+            details=None if event.details is None else _clean_text(event.details),
+        )
+    if isinstance(event, protocol.ConnectionStatusChange) and event.error is not None:
+        return dataclasses.replace(event, error=_clean_text(event.error))
+    return event
 
 
 def _describe_load_failure(exc: BaseException) -> str:
