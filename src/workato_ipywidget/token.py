@@ -99,12 +99,13 @@ class TokenSigner:
         passphrase: str | bytes | None = None,
         ttl: int | None = 600,
     ) -> None:
-        self._vendor_id = _check_vendor_id(vendor_id)
-        self._ttl = _check_ttl(ttl)
         loaded = _load_private_key(private_key, passphrase)
         # Verbose tracebacks (IPython's %xmode Verbose) print every frame's locals: drop the key
-        # material from this frame before raising, and raise outside any `except` (no __context__).
+        # material from this frame before anything can raise (the vendor id and ttl checks too),
+        # and raise outside any `except` (no __context__).
         del private_key, passphrase
+        self._vendor_id = _check_vendor_id(vendor_id)
+        self._ttl = _check_ttl(ttl)
         if isinstance(loaded, _Refusal):
             raise loaded.error(loaded.message)
         self._key: rsa.RSAPrivateKey = loaded
@@ -158,9 +159,12 @@ class TokenSigner:
         return self._public_key_pem
 
     def __repr__(self) -> str:
+        # getattr: a verbose traceback shows `self` of an __init__ that raised half-way.
+        key: rsa.RSAPrivateKey | None = getattr(self, "_key", None)
         return (
-            f"TokenSigner(vendor_id={self._vendor_id!r}, key=RSA-{self._key.key_size}, "
-            f"ttl={self._ttl!r})"
+            f"TokenSigner(vendor_id={getattr(self, '_vendor_id', None)!r}, "
+            f"key={'not loaded' if key is None else f'RSA-{key.key_size}'}, "
+            f"ttl={getattr(self, '_ttl', None)!r})"
         )
 
     def __getstate__(self) -> NoReturn:
