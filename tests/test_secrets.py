@@ -101,12 +101,12 @@ def key() -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture(scope="module")
-def key_needles(key: rsa.RSAPrivateKey) -> Needles:
+def key_needles(key: rsa.RSAPrivateKey, material: dict[str, Any]) -> Needles:
     """Every form of the private key's material, and the passphrases."""
     needles = Needles()
-    for fmt_name, fmt in (("pkcs1", PKCS1), ("pkcs8", PKCS8)):
-        needles.add_pem(f"{fmt_name} pem", pem_of(key, fmt))
-        needles.add_pem(f"encrypted {fmt_name} pem", pem_of(key, fmt, PASSPHRASE))
+    for name in ("pkcs1", "pkcs8", "enc1", "enc8", "openssh"):
+        needles.add_pem(f"{name} pem", material[name])
+    needles.add("DER base64", base64.b64encode(material["der"]).decode()[:64])
     numbers = key.private_numbers()
     n = numbers.public_numbers.n
     needles.add("modulus base64", int_b64(n))
@@ -296,7 +296,7 @@ def material(key: rsa.RSAPrivateKey) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def all_key_needles(key_needles: Needles, material: dict[str, Any]) -> Needles:
     needles = Needles(dict(key_needles.named))
-    for name in ("short_enc", "ec8", "ec1", "ed448", "x25519", "dsa", "openssh"):
+    for name in ("short_enc", "ec8", "ec1", "ed448", "x25519", "dsa"):
         needles.add_pem(name, material[name])
     needles.add_pem("short", pem_of(material["short"]))
     return needles
@@ -349,6 +349,21 @@ def test_a_group_readable_key_file_warns_without_its_contents(
         TokenSigner(VENDOR, path, passphrase=PASSPHRASE)
 
     assert key_needles.leaked_in(*(str(w.message) for w in caught)) == []
+
+
+def test_a_key_file_warning_raised_as_an_error_leaves_no_key_in_the_traceback(
+    material: dict[str, Any], all_key_needles: Needles, tmp_path: Path
+) -> None:
+    """With warnings as errors (-W error, filterwarnings=error), the permission warning is raised:
+    its traceback, frame locals included (verbose tracebacks, error trackers), must be clean."""
+    path = _key_file(tmp_path, material["enc8"], 0o644)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="chmod 600") as info:
+            TokenSigner(VENDOR, path, passphrase=PASSPHRASE)
+
+    assert all_key_needles.leaked_in(*exception_texts(info.value)) == []
 
 
 def test_a_signer_repr_shows_no_key_material_whatever_the_key_form(

@@ -99,11 +99,14 @@ class TokenSigner:
         passphrase: str | bytes | None = None,
         ttl: int | None = 600,
     ) -> None:
-        loaded = _load_private_key(private_key, passphrase)
+        notes: list[str] = []
+        loaded = _load_private_key(private_key, passphrase, notes)
         # Verbose tracebacks (IPython's %xmode Verbose) print every frame's locals: drop the key
-        # material from this frame before anything can raise (the vendor id and ttl checks too),
-        # and raise outside any `except` (no __context__).
+        # material from this frame before anything can raise (the vendor id and ttl checks, and
+        # warnings, which `-W error` raises), and raise outside any `except` (no __context__).
         del private_key, passphrase
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
         self._vendor_id = _check_vendor_id(vendor_id)
         self._ttl = _check_ttl(ttl)
         if isinstance(loaded, _Refusal):
@@ -264,12 +267,17 @@ class _Refusal:
     error: type[Exception] = InvalidKeyError
 
 
-def _load_private_key(private_key: object, passphrase: object) -> rsa.RSAPrivateKey | _Refusal:
-    loaded = _load_key(private_key, passphrase)
+def _load_private_key(
+    private_key: object, passphrase: object, notes: list[str]
+) -> rsa.RSAPrivateKey | _Refusal:
+    """The key, or why not; warnings go to `notes`, for the caller to give without the key."""
+    loaded = _load_key(private_key, passphrase, notes)
     return _Refusal(loaded) if isinstance(loaded, str) else loaded
 
 
-def _load_key(private_key: object, passphrase: object) -> rsa.RSAPrivateKey | str | _Refusal:
+def _load_key(
+    private_key: object, passphrase: object, notes: list[str]
+) -> rsa.RSAPrivateKey | str | _Refusal:
     if passphrase is not None and not isinstance(passphrase, (str, bytes)):
         return _Refusal(
             f"passphrase must be a str, bytes or None, not {type(passphrase).__name__}", TypeError
@@ -294,7 +302,7 @@ def _load_key(private_key: object, passphrase: object) -> rsa.RSAPrivateKey | st
         return _load_pem(private_key.encode("utf-8"), password, source="the private key")
     if isinstance(private_key, (str, os.PathLike)):
         path = os.fsdecode(os.fspath(private_key))
-        return _load_key_file(path, password)
+        return _load_key_file(path, password, notes)
     if isinstance(private_key, _KEY_CLASSES):
         return _check_key_object(private_key)
     return _Refusal(
@@ -304,7 +312,7 @@ def _load_key(private_key: object, passphrase: object) -> rsa.RSAPrivateKey | st
     )
 
 
-def _load_key_file(path: str, password: bytes | None) -> rsa.RSAPrivateKey | str:
+def _load_key_file(path: str, password: bytes | None, notes: list[str]) -> rsa.RSAPrivateKey | str:
     shown = _shown_path(path)
     if shown is None:
         return (
@@ -326,11 +334,9 @@ def _load_key_file(path: str, password: bytes | None) -> rsa.RSAPrivateKey | str
     if not stat.S_ISREG(mode):
         return f"{shown} is not a regular file; expected a PEM private key file"
     if os.name == "posix" and mode & 0o077:
-        warnings.warn(
+        notes.append(
             f"the private key file {shown} can be read or changed by users other than its owner "
-            f"(mode {stat.S_IMODE(mode):o}); restrict it with: chmod 600 {shown}",
-            UserWarning,
-            stacklevel=5,  # _load_key_file <- _load_key <- _load_private_key <- __init__ <- caller
+            f"(mode {stat.S_IMODE(mode):o}); restrict it with: chmod 600 {shown}"
         )
     if _PEM_MARKER.encode() not in data:
         return f"the file {shown} does not hold a PEM key (no '-----BEGIN' line)"
