@@ -585,6 +585,32 @@ def test_a_load_with_a_malformed_origin_leaks_nothing(
     assert needles.leaked_in(*widget_surfaces(widget, page), debug_logs.text) == []
 
 
+def test_rejected_iframe_messages_carrying_a_token_are_logged_without_it(
+    signer: TokenSigner, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    """Rejection reasons quote at most 40 characters of an offending value: never a secret."""
+    needles = Needles()
+    token = signer.sign("cust-1", origin=PAGE_ORIGIN)
+    needles.add_token("token", token)
+    payload_segment = token.split(".")[1]
+    page = FakeFrontend(ConnectionWidget(1234, signer=signer, customer_id="cust-1"))
+
+    for value in (token, payload_segment, f"x{token}"):
+        page.post({"type": "heightChange", "payload": {"height": value}})
+        page.post({"type": "connectionStatusChange", "payload": {"connected": value}})
+        page.post({"type": "connectionStatusChange", "payload": {"id": [value]}})
+        page.post({"type": "error", "payload": {"message": {"text": value}}})
+        page.post({"type": value, "payload": value})
+        page.post(value)
+        page.post(f'{{"type": "heightChange", "payload": {{"height": "{value}"')
+        page.deliver({"kind": value, "view": "view-1"})
+        page.deliver({"kind": "message", "view": value})
+
+    assert "rejected a message from the iframe" in debug_logs.text
+    assert page.widget.events == ()
+    assert needles.leaked_in(debug_logs.text, *widget_surfaces(page.widget, page)) == []
+
+
 # --- the sandbox: access logs and refusal records -------------------------------------------------
 
 
