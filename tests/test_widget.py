@@ -201,6 +201,19 @@ def test_synced_state_and_repr_hold_no_token_or_jti(page: FakeFrontend, public_p
     )
 
 
+def test_first_state_sent_to_the_page_names_the_connection(
+    signer: TokenSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        ConnectionWidget, "open", lambda self: opened.append(self.get_state()), raising=True
+    )
+
+    ConnectionWidget(4321, signer=signer, customer_id=CUSTOMER)
+
+    assert opened[0]["connection_id"] == 4321
+
+
 # -- construction errors ------------------------------------------------------------------
 
 

@@ -95,8 +95,9 @@ class ConnectionWidget(anywidget.AnyWidget):
         self._base_url = endpoints.resolve_base_url(data_center, base_url)
         if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
             raise ValueError(f"max_events must be a positive int, got {max_events!r}")
-        super().__init__(diagnose_after=_check_diagnose_after(diagnose_after), **kwargs)
+        # Set before the comm opens, so the page's first state already names the connection.
         self.set_trait("connection_id", cid)
+        super().__init__(diagnose_after=_check_diagnose_after(diagnose_after), **kwargs)
         self._events: collections.deque[LoggedEvent] = collections.deque(maxlen=max_events)
         self._callbacks: dict[str, list[Callback]] = {"status": [], "error": [], "message": []}
         self._diagnosing = False
