@@ -155,10 +155,14 @@ class NotebookPage:
         if wait:
             self.wait_cell_done(index)
 
-    def run_all(self) -> None:
-        """Run every cell (the Run menu's "Run All Cells") and wait until all finished."""
+    def run_all(self, *, wait: bool = True) -> None:
+        """Run every cell (the Run menu's "Run All Cells"); by default wait until all finished.
+
+        With `wait=False`, `wait_cell_done(0)` awaits the whole run.
+        """
         self.page.evaluate(_START_RUN, [self.path, 0, "notebook:run-all-cells"])
-        self.wait_cell_done(0, what="the notebook")
+        if wait:
+            self.wait_cell_done(0, what="the notebook")
 
     def wait_cell_done(self, index: int, *, what: str = "", timeout: float = 90_000) -> None:
         """Await a run started by `run_cell`; fail with the error output if the cell raised."""
@@ -203,8 +207,12 @@ class NotebookPage:
 
     def restart_kernel(self, timeout: float = 60_000) -> None:
         """Restart the kernel with the Kernel menu's command, confirming its dialog."""
-        self.page.evaluate("() => { window.jupyterapp.commands.execute('kernel:restart'); }")
+        self.page.evaluate(
+            "() => { window.__e2eRestart = "
+            "window.jupyterapp.commands.execute('notebook:restart-kernel'); }"
+        )
         self.page.locator(".jp-Dialog .jp-mod-accept").click(timeout=timeout)
+        self.page.evaluate("async () => { await window.__e2eRestart; }")
         self.wait_kernel_idle(timeout)
         # The kernel id survives a restart, but the old client's channels should not be reused.
         self.close_probe()

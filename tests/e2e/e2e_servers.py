@@ -51,6 +51,8 @@ class JupyterServer:
 
     frontend: Frontend
     home: Path
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment for the server and, through it, its kernels."""
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(init=False)
@@ -140,6 +142,7 @@ class JupyterServer:
             ),
         }
         env.pop("JUPYTER_TOKEN", None)
+        env.update(self.env)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             args, cwd=self.root_dir, env=env, stdout=log, stderr=subprocess.STDOUT

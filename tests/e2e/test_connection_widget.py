@@ -6,15 +6,20 @@ the page shows (the status line, the iframe and the page inside it).
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import jwt
 import pytest
 from e2e_notebook import NotebookPage, OpenNotebook
+from e2e_servers import JupyterServer
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
+from workato_ipywidget import TokenSigner
+from workato_ipywidget.endpoints import connection_url
 from workato_ipywidget.sandbox import Sandbox
 
 VENDOR_ID = "e2e-vendor"  # the vendor whose key the `make_sandbox` fixture registers
@@ -212,3 +217,221 @@ def test_each_view_loads_with_its_own_token_and_reload_renews_them_all(
     assert notebook.kernel.value("w.connected") is True
     for i in range(2):
         expect(inside(page, i).locator("body")).to_have_attribute("data-connected", "true")
+
+
+# --- 4. hostile frames -------------------------------------------------------------------------
+FORGED = [
+    {
+        "type": "connectionStatusChange",
+        "payload": {"id": 1, "provider": "forged", "connected": True},
+    },
+    {"type": "heightChange", "payload": {"height": 999}},
+    {"type": "error", "payload": {"type": "forged", "message": "forged error"}},
+]
+
+POST_FORGED = """(messages) => {
+  for (const m of messages) {
+    parent.postMessage(JSON.stringify(m), "*");
+    parent.postMessage(m, "*");
+  }
+}"""
+
+COUNT_FORGED = """() => {
+  window.__forgedSeen = 0;
+  window.addEventListener("message", (event) => {
+    const text = typeof event.data === "string" ? event.data : JSON.stringify(event.data);
+    if (text.includes("forged") || text.includes("999")) window.__forgedSeen += 1;
+  });
+}"""
+
+INJECT = """([id, src]) => {
+  const frame = document.createElement("iframe");
+  frame.id = id;
+  frame.src = src;
+  document.body.append(frame);
+}"""
+
+
+def test_messages_from_other_frames_do_not_change_the_kernel_state(
+    open_notebook: OpenNotebook,
+    page: Page,
+    sandbox: Sandbox,
+    make_sandbox: Callable[..., Sandbox],
+    vendor_key_file: Path,
+) -> None:
+    notebook = open_notebook([setup_cell(sandbox, vendor_key_file), "w"])
+    notebook.run_all()
+    wait_loaded(page)
+    wait_status_views(notebook, 1)
+    page.evaluate(COUNT_FORGED)
+    elsewhere = make_sandbox()  # a second server: another origin
+    sandbox.add_connection(2, "jira", connected=True)
+    genuine_page_not_ours = TokenSigner(VENDOR_ID, vendor_key_file).sign(
+        "acme", origin=notebook.server.base_url
+    )
+    hostile = {
+        "same-origin-as-sandbox": f"{sandbox.base_url}/not-our-frame",
+        "other-origin": f"{elsewhere.base_url}/elsewhere",
+        "same-origin-as-notebook": "about:blank",
+        # The sandbox's real page for another connection: it posts a genuine `connected: true`.
+        "sandbox-page-not-ours": connection_url(sandbox.base_url, 2, genuine_page_not_ours),
+    }
+
+    for frame_id, src in hostile.items():
+        page.evaluate(INJECT, [frame_id, src])
+        handle = page.locator(f"#{frame_id}").element_handle()
+        frame = handle.content_frame()
+        assert frame is not None
+        frame.wait_for_load_state()
+        frame.evaluate(POST_FORGED, FORGED)
+    page.evaluate(POST_FORGED.replace("parent.", "window."), FORGED)  # the notebook page itself
+    forged_posts = 2 * len(FORGED) * (len(hostile) + 1)
+    page.wait_for_function(f"() => window.__forgedSeen >= {forged_posts}")
+
+    # A genuine event sent after the forged ones: once the kernel has it, it had them all.
+    inside(page).locator("#connect").click()
+    height = notebook.kernel.wait_until("w.height", lambda h: h not in (150, 999) and h > 200)
+    expect(frames(page).first).to_have_attribute("style", re.compile(rf"height: {height}px"))
+    state = notebook.kernel.value(
+        "[w.connected, w.status, w.error, w.provider, [repr(e.event) for e in w.events "
+        "if 'forged' in repr(e.event) or 'jira' in repr(e.event) or '999' in repr(e.event)]]"
+    )
+    assert state == [False, "disconnected", None, "salesforce", []]
+    expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
+    assert notebook.kernel.value("connected_changes") == [False]
+
+
+# --- 5. saved widget state ---------------------------------------------------------------------
+WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
+
+
+@pytest.fixture
+def save_widget_state(lab_server: JupyterServer) -> Iterator[None]:
+    """JupyterLab's "Save Widget State Automatically" on, through the settings REST API."""
+    lab_server.request("PUT", WIDGET_MANAGER, {"raw": json.dumps({"saveState": True})})
+    yield
+    lab_server.request("PUT", WIDGET_MANAGER, {"raw": "{}"})
+
+
+def test_saved_notebook_with_widget_state_holds_no_token(
+    save_widget_state: None,
+    open_notebook: OpenNotebook,
+    page: Page,
+    sandbox: Sandbox,
+    vendor_key_file: Path,
+) -> None:
+    notebook = open_notebook([setup_cell(sandbox, vendor_key_file), "w", "w"])
+    notebook.run_all()
+    wait_loaded(page, 2)
+    connect(page)
+    notebook.kernel.wait_until("w.connected", lambda c: c is True)
+    tokens = [
+        parse_qs(urlparse(frames(page).nth(i).get_attribute("src") or "").query)[
+            "workato_dl_token"
+        ][0]
+        for i in range(2)
+    ]
+    secrets = [*tokens, *sandbox.seen_jti]
+    assert len(secrets) == 4
+
+    saved = notebook.save()
+
+    text = notebook.file_text()
+    state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    ours = [m["state"] for m in state.values() if m["state"].get("connection_id") == 1]
+    assert ours, "the saved widget state should hold the ConnectionWidget's model"
+    assert ours[0]["status"] == "connected"
+    for secret in secrets:
+        assert secret not in text
+    for marker in ("eyJ", "workato_dl_token", "PRIVATE KEY"):
+        assert marker not in text
+
+
+# --- 6. kernel restart -------------------------------------------------------------------------
+def test_after_a_kernel_restart_the_widget_works_and_records_each_event_once(
+    open_notebook: OpenNotebook, page: Page, sandbox: Sandbox, vendor_key_file: Path
+) -> None:
+    notebook = open_notebook([setup_cell(sandbox, vendor_key_file), "w"])
+    notebook.run_all()
+    wait_loaded(page)
+    wait_status_views(notebook, 1)
+    old_src = frames(page).first.get_attribute("src") or ""
+    notebook.kernel.execute("before_restart = True")
+
+    notebook.restart_kernel()
+    assert notebook.kernel.value("'before_restart' in globals()") is False
+    notebook.run_all()
+
+    expect(frames(page)).to_have_count(1)
+    expect(frames(page).first).not_to_have_attribute("src", old_src)
+    wait_loaded(page)
+    connect(page)
+    notebook.kernel.wait_until("w.connected", lambda c: c is True)
+    inside(page).locator("#disconnect").click()
+    notebook.kernel.wait_until("w.connected", lambda c: c is False)
+    events = notebook.kernel.value(STATUS_EVENTS)
+    assert [connected for _, connected in events] == [False, True, False]
+    assert len({view for view, _ in events}) == 1
+    assert notebook.kernel.value("connected_changes") == [False, True, False]
+    expect(status_lines(page)).to_have_count(1)
+    expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
+
+
+# --- 7. refusals and diagnostics ---------------------------------------------------------------
+def test_replayed_token_is_refused_with_the_reason_in_error_and_status_line(
+    open_notebook: OpenNotebook,
+    page: Page,
+    server: JupyterServer,
+    sandbox: Sandbox,
+    vendor_key_file: Path,
+) -> None:
+    one_token = (
+        "from workato_ipywidget import ConnectionWidget, TokenSigner\n"
+        f"signer = TokenSigner({VENDOR_ID!r}, {str(vendor_key_file)!r})\n"
+        f"token = signer.sign('acme', origin={server.base_url!r})\n"
+        f"w = ConnectionWidget(1, token=token, base_url={sandbox.base_url!r})\n"
+    )
+    notebook = open_notebook([one_token, "w", "w.reload()"])
+    notebook.run_cell(0)
+    notebook.run_cell(1)
+    wait_loaded(page)
+    wait_status_views(notebook, 1)
+
+    notebook.run_cell(2)  # the same token again: Workato refuses a replay
+
+    wait_loaded(page, kind="error")
+    expect(inside(page).locator("body")).to_have_attribute("data-error", "replayed_token")
+    error = notebook.kernel.wait_until("w.error", lambda e: bool(e))
+    assert "already used" in error
+    assert notebook.kernel.value("w.status") == "error"
+    status = status_lines(page).first
+    expect(status).to_have_attribute("data-status", "error")
+    expect(status).to_contain_text("already used")
+    assert sandbox.refusals[-1].code == "replayed_token"
+
+
+def test_origin_missing_from_the_allowlist_is_diagnosed_naming_the_page_origin(
+    open_notebook: OpenNotebook,
+    page: Page,
+    make_sandbox: Callable[..., Sandbox],
+    vendor_key_file: Path,
+) -> None:
+    strict = make_sandbox(allowed_origins=["https://notebooks.example.com"])
+    notebook = open_notebook(
+        [setup_cell(strict, vendor_key_file, options=", diagnose_after=2"), "w"]
+    )
+    notebook.run_all()
+    wait_loaded(page)
+    expect(inside(page).locator("body")).to_have_attribute("data-silent", "origin_not_allowed")
+
+    error = notebook.kernel.wait_until("w.error", lambda e: bool(e), timeout=20)
+
+    origin = notebook.server.base_url
+    assert origin in error
+    assert "allowed origins" in error
+    assert notebook.kernel.value("w.status") == "error"
+    assert notebook.kernel.value("w.connected") is None
+    status = status_lines(page).first
+    expect(status).to_have_attribute("data-status", "error")
+    expect(status).to_contain_text(origin)
+    assert [r.code for r in strict.refusals] == ["origin_not_allowed"]
