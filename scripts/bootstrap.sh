@@ -9,7 +9,7 @@ command -v "$python_bin" >/dev/null || die "python3 (>= 3.10) is needed; install
   || die "Python >= 3.10 is needed, found $("$python_bin" --version 2>&1)"
 command -v node >/dev/null && command -v npm >/dev/null \
   || die "Node.js >= 20 with npm is needed to build the widget's JavaScript (apt-get install nodejs npm)"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20)' \
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
   || die "Node.js >= 20 is needed, found $(node --version)"
 
 stamp() { cat pyproject.toml package-lock.json | sha256sum | cut -d' ' -f1; }
