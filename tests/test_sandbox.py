@@ -8,6 +8,7 @@ import hmac
 import http.server
 import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -615,11 +616,22 @@ def host_origin() -> Iterator[str]:
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed but CI is set: apt-get install -y chromium")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield launched
         launched.close()
