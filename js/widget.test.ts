@@ -496,6 +496,7 @@ describe("cleanup", () => {
       expect(document.querySelectorAll("iframe, .workato-connection")).toHaveLength(0);
       expect(vi.getTimerCount()).toBe(0);
     },
+    30_000, // each jsdom iframe builds a whole window: ~2 s alone, far more on a busy machine
   );
 
   test("after cleanup nothing is forwarded and nothing pending is sent", async () => {
