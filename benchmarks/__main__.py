@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     figures = run(selected, settings)
     seconds = time.perf_counter() - started
+    machine["Load average at end (1/5/15 min)"] = report.load_average()
     print(report.console_table(figures))
     print(f"\n{len(figures)} figures in {seconds:.0f} s ({settings.name})")
     if output is not None:

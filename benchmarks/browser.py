@@ -88,7 +88,7 @@ export default {
 """
 
 SETUP_CELL = """
-import gc, os, time
+import gc, os, time, tracemalloc
 import anywidget, ipywidgets, traitlets
 from IPython.display import display
 from workato_ipywidget import ConnectionWidget, HeightChange
@@ -101,10 +101,11 @@ def connection():
     return ConnectionWidget(1, token_provider=lambda origin: {token!r}, base_url={base_url!r},
                             diagnose_after=None, max_events=20_000)
 
-def rss():
+def kernel_memory():
     gc.collect()
     with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return rss, tracemalloc.get_traced_memory()[0]
 
 seen = {{"height": [], "provider": [], "value": [], "storm": []}}
 def recorder(key):
@@ -344,17 +345,18 @@ class _Bench:
                 f"p95 {summary.high:.2f} ms = {summary.high / base_p95:.2f}x baseline p95",
                 f"{len(ours)} of {n} events reached the kernel",
             ]
-            met = None
-            target = ""
+            met, target, why = None, "", ""
             if name == "height":
                 target = f"<= {LATENCY_TARGET}x"
                 met = ratio.median <= LATENCY_TARGET
                 if not met:
-                    status = statistics.median(measured["provider"][0].ms(measured["provider"][1]))
-                    notes.append(
-                        "the bridge forwards a height on the next animation frame (to coalesce "
-                        "storms), up to one frame (16.7 ms) of waiting: a "
-                        f"`connectionStatusChange`, forwarded at once, takes {status:.1f} ms"
+                    status = median(measured["provider"][0].ms(measured["provider"][1]))
+                    why = (
+                        "the bridge holds each height until the next animation frame, to coalesce "
+                        "storms: up to one frame (16.7 ms) of waiting, half on average. A "
+                        f"`connectionStatusChange`, forwarded at once on the same path, takes "
+                        f"{status:.1f} ms. Fix in js/bridge.ts (MessageCoalescer): forward a "
+                        "height at once when none left during the current frame, coalesce the rest"
                     )
             figures.append(
                 Figure(
@@ -367,6 +369,7 @@ class _Bench:
                     target=target,
                     met=met,
                     notes=notes,
+                    why=why,
                 )
             )
         return figures
@@ -402,6 +405,10 @@ class _Bench:
                 target="<= ~1 per frame",
                 met=per_frame.median <= 1.1,
                 notes=[f"{median(frames):.0f} frames until the kernel held the final height"],
+                why=""
+                if per_frame.median <= 1.1
+                else "heights reached the kernel more often than once per frame: see "
+                "MessageCoalescer in js/bridge.ts",
             ),
             Figure(
                 "Storm",
@@ -501,19 +508,24 @@ class _Bench:
         cdp = self.page.context.new_cdp_session(self.page)
         cdp.send("Performance.enable")
 
-        def heap() -> float:
+        def measure() -> tuple[float, float, float]:
+            """(page JS heap, kernel RSS, kernel Python heap) in bytes, after collecting garbage."""
             for _ in range(2):
                 cdp.send("HeapProfiler.collectGarbage")
             metrics = cdp.send("Performance.getMetrics")["metrics"]
-            return next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize")
+            heap = next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize")
+            rss, traced = self.kernel.value("kernel_memory()")
+            return heap, rss, traced
 
         count = settings.widgets
-        page_kb: dict[str, list[float]] = {"ours": [], "base": []}
-        kernel_kb: dict[str, list[float]] = {"ours": [], "base": []}
+        kib: dict[str, dict[str, list[float]]] = {
+            who: {"page": [], "rss": [], "traced": []} for who in ("ours", "base")
+        }
+        self.kernel.execute("tracemalloc.start()")
         for index in range(settings.memory_rounds):
             for who in ("ours", "base") if index % 2 == 0 else ("base", "ours"):
                 make = "connection()" if who == "ours" else "Baseline()"
-                empty_heap, empty_rss = heap(), self.kernel.value("rss()")
+                empty = measure()
                 self.kernel.execute(f"holder.children = tuple({make} for _ in range({count}))")
                 if who == "ours":
                     self._frames(count + 1)
@@ -522,9 +534,9 @@ class _Bench:
                         "n => document.querySelectorAll('.bench-baseline').length === n",
                         arg=count + 1,
                     )
-                full_heap, full_rss = heap(), self.kernel.value("rss()")
-                page_kb[who].append((full_heap - empty_heap) / count / 1024)
-                kernel_kb[who].append((full_rss - empty_rss) / count / 1024)
+                full = measure()
+                for metric, before, after in zip(kib[who], empty, full, strict=True):
+                    kib[who][metric].append((after - before) / count / 1024)
                 self.kernel.execute(
                     "old, holder.children = holder.children, ()\nfor w in old: w.close()\ndel old"
                 )
@@ -532,43 +544,40 @@ class _Bench:
                     "() => document.querySelectorAll('.workato-connection').length === 1 && "
                     "document.querySelectorAll('.bench-baseline').length === 1"
                 )
+        self.kernel.execute("tracemalloc.stop()")
         cdp.detach()
-        rendered = f"{count} rendered widgets"
-        return [
-            Figure(
-                "Memory",
-                f"page JS heap per widget, plain anywidget ({rendered}, baseline)",
-                "KiB",
-                summarize(page_kb["base"]),
-            ),
-            Figure(
-                "Memory",
-                f"page JS heap per widget, ConnectionWidget ({rendered})",
-                "KiB",
-                summarize(page_kb["ours"]),
-                baseline="plain anywidget",
-                ratio=summarize(ratios(page_kb["ours"], page_kb["base"])),
-                notes=[
-                    f"{statistics.median(page_kb['ours']) * count / 1024:.2f} MiB for {count} "
-                    "over the page with none; the iframes' own pages run in another renderer "
-                    "process and are not counted"
-                ],
-            ),
-            Figure(
-                "Memory",
-                f"kernel RSS per widget, plain anywidget ({rendered}, baseline)",
-                "KiB",
-                summarize(kernel_kb["base"]),
-            ),
-            Figure(
-                "Memory",
-                f"kernel RSS per widget, ConnectionWidget ({rendered})",
-                "KiB",
-                summarize(kernel_kb["ours"]),
-                baseline="plain anywidget",
-                ratio=summarize(ratios(kernel_kb["ours"], kernel_kb["base"])),
-            ),
-        ]
+
+        page_mib = statistics.median(kib["ours"]["page"]) * count / 1024
+        notes = {
+            "page": [
+                f"{page_mib:.2f} MiB for {count} over the page with none; the iframes' own pages "
+                "run in other renderer processes and are not counted"
+            ],
+            "rss": ["noisy: the allocator keeps and reuses freed pages"],
+            "traced": ["Python objects allocated and still held (tracemalloc)"],
+        }
+        labels = {"page": "page JS heap", "rss": "kernel RSS", "traced": "kernel Python heap"}
+        figures = []
+        for metric, label in labels.items():
+            base, ours = kib["base"][metric], kib["ours"][metric]
+            figures += [
+                Figure(
+                    "Memory",
+                    f"{label} per widget, plain anywidget ({count} rendered; baseline)",
+                    "KiB",
+                    summarize(base),
+                ),
+                Figure(
+                    "Memory",
+                    f"{label} per widget, ConnectionWidget ({count} rendered)",
+                    "KiB",
+                    summarize(ours),
+                    baseline="plain anywidget",
+                    ratio=summarize(ratios(ours, base)),
+                    notes=notes[metric],
+                ),
+            ]
+        return figures
 
 
 def _ready(frame: Frame) -> bool:

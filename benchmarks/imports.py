@@ -52,8 +52,10 @@ def run(settings: Settings) -> list[Figure]:
     for name, target in (("package", TARGET), ("widget", None), ("signer", None)):
         ratio = summarize(ratios(stmt_ms[name], stmt_ms["baseline"]))
         notes = [f"whole process {summarize(wall_ms[name]).median:.0f} ms"]
-        if name == "widget" or (target is not None and ratio.median > target):
-            notes.append("heaviest imports: " + ", ".join(heaviest_imports(VARIANTS[name])))
+        missed = target is not None and ratio.median > target
+        heaviest = ", ".join(heaviest_imports(VARIANTS[name])) if name == "widget" or missed else ""
+        if name == "widget":
+            notes.append(f"heaviest imports beyond the baseline: {heaviest}")
         figures.append(
             Figure(
                 BENCHMARK,
@@ -63,8 +65,11 @@ def run(settings: Settings) -> list[Figure]:
                 baseline=f"`{BASELINE}`",
                 ratio=ratio,
                 target=f"<= {target}x" if target else "",
-                met=None if target is None else ratio.median <= target,
+                met=None if target is None else not missed,
                 notes=notes,
+                why=f"it imports {heaviest}; import them lazily (workato_ipywidget/__init__.py)"
+                if missed
+                else "",
             )
         )
     return figures

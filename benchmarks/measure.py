@@ -34,7 +34,7 @@ class Settings:
     widgets: int  # widgets rendered per memory round
 
 
-FULL = Settings("full", 21, 0.25, 30, 3, 250, 5, 10_000, 3, 50)
+FULL = Settings("full", 21, 0.25, 30, 3, 250, 6, 10_000, 5, 50)
 QUICK = Settings("quick", 7, 0.1, 8, 1, 100, 2, 10_000, 1, 50)
 SMOKE = Settings("smoke", 2, 0.01, 1, 1, 5, 1, 100, 1, 2)
 
@@ -120,10 +120,17 @@ class Figure:
     target: str = ""
     met: bool | None = None  # None: no target for this figure
     notes: list[str] = field(default_factory=list)
+    why: str = ""  # when a target is missed: the cause, and where the fix belongs
 
     @property
     def verdict(self) -> str:
         return {True: "met", False: "**missed**", None: ""}[self.met]
+
+
+def fmt_ratio(ratio: Summary) -> str:
+    """A ratio as "1.07x (0.782-1.43)": its median and, over several rounds, its p5-p95."""
+    text = f"{ratio.median:#.3g}x"
+    return text + (f" ({ratio.low:#.3g}-{ratio.high:#.3g})" if ratio.n > 1 else "")
 
 
 def fmt(value: float) -> str:

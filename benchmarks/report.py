@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from .measure import Figure, Settings, fmt
+from .measure import Figure, Settings, fmt, fmt_ratio
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ("Benchmark", "Figure", "Median", "Spread (p5-p95)", "n", "Ratio (p5-p95)", "vs",
@@ -23,14 +23,20 @@ def machine() -> dict[str, str]:
     cpu = _first_match(_read("/proc/cpuinfo"), r"^model name\s*:\s*(.+)$") or platform.processor()
     ram_kb = _first_match(_read("/proc/meminfo"), r"^MemTotal:\s*(\d+) kB")
     os_name = _first_match(_read("/etc/os-release"), r'^PRETTY_NAME="?([^"\n]+)"?')
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "CPU": cpu or "unknown",
         "Cores (logical)": str(os.cpu_count()),
         "RAM": f"{int(ram_kb) / 1024 / 1024:.1f} GiB" if ram_kb else "unknown",
         "OS": f"{os_name or platform.system()} ({platform.platform()})",
-        "Load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in load) if load else "",
+        "Load average at start (1/5/15 min)": load_average(),
     }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def versions() -> dict[str, str]:
@@ -94,7 +100,7 @@ def markdown(
         "|" + "---|" * (len(COLUMNS) + 1),
     ]
     for figure in figures:
-        cells = [*_cells(figure, markdown=True), "; ".join(figure.notes)]
+        cells = [*_cells(figure, markdown=True), "; ".join(_notes(figure))]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     missed = [f for f in figures if f.met is False]
     out += ["", "## Targets", ""]
@@ -105,18 +111,13 @@ def markdown(
     if missed:
         out += ["", "Why the missed targets were missed:", ""]
         for figure in missed:
-            reason = "; ".join(figure.notes) or "see the notes above"
-            out.append(f"- {figure.benchmark}, {figure.name}: {reason}.")
+            out.append(f"- {figure.benchmark}, {figure.name}: {figure.why or 'see its notes'}")
     return "\n".join(out) + "\n"
 
 
 def _cells(figure: Figure, *, markdown: bool) -> tuple[str, ...]:
     value = figure.value
-    ratio = figure.ratio
-    ratio_text = ""
-    if ratio is not None:
-        ratio_text = f"{ratio.median:.3g}x" + (f" ({ratio.low:.3g}-{ratio.high:.3g})"
-                                               if ratio.n > 1 else "")  # fmt: skip
+    ratio_text = "" if figure.ratio is None else fmt_ratio(figure.ratio)
     verdict = figure.verdict if markdown else figure.verdict.strip("*").upper()
     return (
         figure.benchmark,
@@ -129,6 +130,10 @@ def _cells(figure: Figure, *, markdown: bool) -> tuple[str, ...]:
         figure.target,
         verdict,
     )
+
+
+def _notes(figure: Figure) -> list[str]:
+    return [*figure.notes, f"missed: {figure.why}"] if figure.why else figure.notes
 
 
 def _key_values(values: dict[str, str]) -> list[str]:

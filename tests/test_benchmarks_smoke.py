@@ -50,7 +50,7 @@ def test_openssl_speed_sign_rate_is_parsed_from_its_table() -> None:
 def test_report_lists_every_figure_and_explains_a_missed_target() -> None:
     figures = bundle.run(SMOKE)
     missed = Figure("Demo", "a figure that missed", "ms", figures[0].value, target="<= 1x",
-                    met=False, notes=["because of the demo"])  # fmt: skip
+                    met=False, why="because of the demo")  # fmt: skip
 
     text = report.markdown(
         [*figures, missed], SMOKE, "python -m benchmarks", 1.0, report.machine(), {"Python": "3"}
