@@ -360,15 +360,27 @@ describe("MessageCoalescer", () => {
     return { scheduler, sent, coalescer };
   }
 
-  test("10,000 heights in one burst forward only the last, once per tick", () => {
+  test("10,000 heights in one burst: the first at once, then only the last, at the tick", () => {
     const { scheduler, sent, coalescer } = setup();
     for (let n = 1; n <= 10_000; n++) coalescer.height({ type: "heightChange", n });
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([{ type: "heightChange", n: 1 }]);
     expect(scheduler.pending).toBe(1);
     scheduler.tick();
-    expect(sent).toEqual([{ type: "heightChange", n: 10_000 }]);
+    expect(sent).toEqual([
+      { type: "heightChange", n: 1 },
+      { type: "heightChange", n: 10_000 },
+    ]);
     scheduler.tick();
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2);
+  });
+
+  test("a height after a quiet tick leaves at once: no added latency", () => {
+    const { scheduler, sent, coalescer } = setup();
+    coalescer.height({ type: "heightChange", n: 1 });
+    scheduler.tick(); // nothing waiting: the window closes
+    expect(scheduler.pending).toBe(0);
+    coalescer.height({ type: "heightChange", n: 2 });
+    expect(sent.map((m) => m.n)).toEqual([1, 2]);
   });
 
   test("bursts over several frames forward at most one height per frame", () => {
@@ -377,7 +389,7 @@ describe("MessageCoalescer", () => {
       for (let n = 0; n < 200; n++) coalescer.height({ type: "heightChange", n: frame * 200 + n });
       scheduler.tick();
     }
-    expect(sent).toHaveLength(50);
+    expect(sent).toHaveLength(51); // the first at once, then one per frame
     expect(sent[sent.length - 1]).toEqual({ type: "heightChange", n: 9_999 });
   });
 
@@ -388,9 +400,9 @@ describe("MessageCoalescer", () => {
     coalescer.other({ type: "connectionStatusChange", n: 3 });
     coalescer.other({ type: "error", n: 4 });
     coalescer.height({ type: "heightChange", n: 5 });
-    expect(sent.map((m) => m.n)).toEqual([2, 3, 4]);
+    expect(sent.map((m) => m.n)).toEqual([1, 2, 3, 4]);
     scheduler.tick();
-    expect(sent.map((m) => m.n)).toEqual([2, 3, 4, 5]);
+    expect(sent.map((m) => m.n)).toEqual([1, 2, 3, 4, 5]);
   });
 
   test("property: order is preserved and the last height always arrives", () => {
@@ -417,9 +429,9 @@ describe("MessageCoalescer", () => {
         expect(sent.filter((m) => m.type === "other").map((m) => m.n)).toEqual(expectedOthers);
         const heights = sent.filter((m) => m.type === "heightChange");
         if (lastHeight !== null) expect(heights[heights.length - 1]?.n).toBe(lastHeight);
-        // No two heights in a row without a tick or another message between them.
+        // At most one height per tick (the closing tick included), plus the leading one.
         expect(heights.length).toBeLessThanOrEqual(
-          ops.filter((o) => o === "tick").length + expectedOthers.length + 1,
+          ops.filter((o) => o === "tick").length + expectedOthers.length + 2,
         );
       }),
     );
@@ -428,9 +440,10 @@ describe("MessageCoalescer", () => {
   test("dispose drops the pending height and cancels the tick", () => {
     const { scheduler, sent, coalescer } = setup();
     coalescer.height({ type: "heightChange", n: 1 });
+    coalescer.height({ type: "heightChange", n: 2 });
     coalescer.dispose();
     expect(scheduler.pending).toBe(0);
     scheduler.tick();
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([{ type: "heightChange", n: 1 }]);
   });
 });

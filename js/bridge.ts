@@ -236,9 +236,10 @@ export function frameScheduler(host: FrameHost, backstopMs?: number): Scheduler 
 /**
  * Orders what goes to the kernel and coalesces height changes.
  *
- * Heights: latest wins, at most one forwarded per scheduled tick. Anything else first flushes a
- * pending height (so order is preserved) and is forwarded at once. A height can therefore also
- * leave early, once per interleaved non-height message.
+ * Heights: a height arriving after a quiet tick leaves at once (no added latency); later ones
+ * within the same tick coalesce, latest wins, and leave at the tick's end, so a storm costs at
+ * most one kernel message per tick. Anything else first flushes a pending height (so order is
+ * preserved) and is forwarded at once.
  */
 export class MessageCoalescer<T> {
   private pending: { value: T } | null = null;
@@ -249,13 +250,22 @@ export class MessageCoalescer<T> {
     private readonly schedule: Scheduler,
   ) {}
 
-  /** Queue a height message; it replaces any height not yet forwarded. */
+  /** Forward a height now if none left this tick; otherwise replace the one waiting. */
   height(message: T): void {
-    this.pending = { value: message };
-    this.cancel ??= this.schedule(() => {
-      this.cancel = null;
-      this.flush();
-    });
+    if (this.cancel === null) {
+      this.forward(message);
+      this.cancel = this.schedule(() => this.tick());
+    } else {
+      this.pending = { value: message };
+    }
+  }
+
+  /** End of a tick: send the waiting height, and keep coalescing for one more tick if one left. */
+  private tick(): void {
+    this.cancel = null;
+    if (this.pending === null) return;
+    this.flush();
+    this.cancel = this.schedule(() => this.tick());
   }
 
   /** Forward a non-height message after any pending height. */
