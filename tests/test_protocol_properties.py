@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import KNOWN_TYPES, json_values, messages, payloads
 
 from workato_ipywidget.protocol import (
     MAX_DEPTH,
@@ -25,43 +26,7 @@ from workato_ipywidget.protocol import (
     parse,
 )
 
-KNOWN_TYPES = [
-    "heightChange",
-    "connectionStatusChange",
-    "error",
-    "loaded",
-    "navigated",
-    "unloaded",
-    "click",
-]
-FIELDS = ["height", "connected", "provider", "id", "error", "message", "type", "details", "url"]
-FIELDS += ["replaced"]
-
 FAST = settings(max_examples=300, deadline=None)
-
-long_text = st.integers(min_value=MAX_STRING - 5, max_value=3 * MAX_STRING).map(lambda n: "é" * n)
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=-(10**400), max_value=10**400)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20)
-    | long_text
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=25,
-)
-payloads = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), json_values, max_size=6)
-types = st.sampled_from(KNOWN_TYPES) | st.text(max_size=MAX_TYPE_LENGTH + 5) | json_values
-messages = st.fixed_dictionaries(
-    {"type": types}, optional={"payload": payloads | json_values, "error": json_values}
-)
 
 
 def strings_in(value: object) -> list[str]:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fakes import FakeFrontend
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import json_values, messages, scalars, texts
 
 from workato_ipywidget import ConnectionWidget, TokenSigner
 from workato_ipywidget.endpoints import normalize_origin
@@ -21,45 +22,8 @@ from workato_ipywidget.protocol import MAX_HEIGHT, MAX_STRING, Event, Rejected
 CONNECTION_ID = 4321
 MAX_EVENTS = 5
 STATUSES = {"loading", "connected", "disconnected", "error"}
-KNOWN_TYPES = [
-    "heightChange",
-    "connectionStatusChange",
-    "error",
-    "loaded",
-    "navigated",
-    "unloaded",
-    "click",
-]
-FIELDS = ["height", "connected", "provider", "id", "error", "message", "type", "details", "url"]
-FIELDS += ["replaced"]
-
 FAST = settings(max_examples=150, deadline=None)
 
-# Text that stresses the caps: long strings, and token-shaped words that redaction rewrites.
-long_text = st.integers(min_value=MAX_STRING - 5, max_value=3 * MAX_STRING).map(lambda n: "é" * n)
-token_words = st.integers(min_value=1, max_value=400).map(lambda n: "eyJabcd " * n)
-texts = st.text(max_size=20) | long_text | token_words
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=-(10**400), max_value=10**400)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | texts
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-payloads = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), json_values, max_size=6)
-messages = st.fixed_dictionaries(
-    {"type": st.sampled_from(KNOWN_TYPES) | texts | json_values},
-    optional={"payload": payloads | json_values, "error": json_values},
-)
 iframe_messages = messages | messages.map(json.dumps) | json_values
 
 views = st.sampled_from(["view-1", "view-2", "", "x" * 64, "x" * 65]) | st.text(max_size=70)
