@@ -83,7 +83,10 @@ def token(
         )
         click.echo(signer.sign(customer, user_id=user, origin=origin))
     except (InvalidKeyError, ValueError, TypeError) as exc:
-        raise click.ClickException(str(exc)) from None
+        message = str(exc)
+        if "ExternalId(" in message:
+            message += " (here: add --external-ids)"
+        raise click.ClickException(message) from None
 
 
 @main.command()
