@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import anywidget
 import traitlets
@@ -39,7 +39,6 @@ if not _BUNDLE.is_file():  # pragma: no cover - only in a checkout that was neve
 
 Status = Literal["loading", "connected", "disconnected", "error"]
 Callback = Callable[[protocol.Event], object]
-T = TypeVar("T")
 
 _MAX_VIEW_ID = 64
 _MAX_LOGGED_REJECTIONS = 20
@@ -440,16 +439,15 @@ def _checked_token(value: object, source: str) -> str:
     return value
 
 
-def _clean_text(text: str) -> str:
+def _clean_text(text: str, limit: int = protocol.MAX_STRING) -> str:
     """Free text bound for traits, the event log or callbacks: tokens redacted, then capped.
 
     Workato's error texts may echo the token they refused. Redacting can lengthen a text (a short
-    token-shaped word becomes "[redacted]"), so the MAX_STRING cap comes after it.
+    token-shaped word becomes "[redacted]"), so the cap comes after it.
     """
     text = redact(text)
-    if len(text) > protocol.MAX_STRING:
-        keep = protocol.MAX_STRING - len(protocol.TRUNCATION_MARKER)
-        text = text[:keep] + protocol.TRUNCATION_MARKER
+    if len(text) > limit:
+        text = text[: limit - len(protocol.TRUNCATION_MARKER)] + protocol.TRUNCATION_MARKER
     return text
 
 
@@ -468,8 +466,5 @@ def _without_tokens(event: protocol.Event) -> protocol.Event:
 
 
 def _describe_load_failure(exc: BaseException) -> str:
-    """A readable reason for the view, with anything token- or key-shaped removed."""
-    text = redact(f"Could not load the connection: {exc}")
-    if len(text) > _MAX_ERROR_TEXT:
-        text = text[: _MAX_ERROR_TEXT - 1] + "…"
-    return text
+    """A readable reason for the view's status line, with anything token- or key-shaped removed."""
+    return _clean_text(f"Could not load the connection: {exc}", limit=_MAX_ERROR_TEXT)
