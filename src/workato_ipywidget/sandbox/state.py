@@ -6,6 +6,7 @@ from its own thread, so every access goes through one lock and readers get froze
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import secrets
 import threading
@@ -77,6 +78,7 @@ class SandboxState:
         self._vendor_keys: dict[str, RSAPublicKey] = {}
         self._connections: dict[int, Connection] = {}
         self._seen_jti: set[str] = set()
+        self._jti_expiry: list[tuple[float, str]] = []  # a heap: when each seen token expires
         self._grants: dict[str, tuple[int, float]] = {}
         self._refusals: deque[Refusal] = deque(maxlen=MAX_REFUSALS)
 
@@ -152,12 +154,20 @@ class SandboxState:
 
     # tokens
 
-    def consume_jti(self, jti: str) -> bool:
-        """Remember a verified token's id; False when it was seen before (a replay)."""
+    def consume_jti(self, jti: str, valid_until: float) -> bool:
+        """Remember a verified token's id; False when it was seen before (a replay).
+
+        Ids of tokens past `valid_until` are forgotten: those tokens are refused as expired
+        anyway, so the replay record stays as small as the set of live tokens.
+        """
         with self._lock:
+            now = time.time()
+            while self._jti_expiry and self._jti_expiry[0][0] < now:
+                self._seen_jti.discard(heapq.heappop(self._jti_expiry)[1])
             if jti in self._seen_jti:
                 return False
             self._seen_jti.add(jti)
+            heapq.heappush(self._jti_expiry, (valid_until, jti))
             return True
 
     def seen_jti(self) -> frozenset[str]:

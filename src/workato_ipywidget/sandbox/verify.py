@@ -133,7 +133,9 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
                 "the token's origin claim must be the embedding page's origin, "
                 "'scheme://host[:port]' with no path (what `window.location.origin` gives)",
             )
-    if not state.consume_jti(jti):
+    exp = claims.get("exp")  # PyJWT has checked it is a number when present
+    valid_until = (float(exp) if exp is not None else iat + MAX_AGE_WITHOUT_EXP) + LEEWAY_SECONDS
+    if not state.consume_jti(jti, valid_until):
         raise Refused(
             "replayed_token",
             "this token was already used (its jti was seen before); Workato refuses a reused "
