@@ -140,6 +140,17 @@ def test_a_key_file_path_is_read(
     assert decode(signer.sign("c1"), signing_key)["sub"] == "v1:c1"
 
 
+def test_a_key_path_under_the_home_directory_may_start_with_a_tilde(
+    signing_key: rsa.RSAPrivateKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_key(tmp_path / "key.pem", pem(signing_key, PKCS1))
+
+    signer = TokenSigner(VENDOR, "~/key.pem")
+
+    assert decode(signer.sign("c1"), signing_key)["sub"] == "v1:c1"
+
+
 def test_an_encrypted_key_file_is_read_with_its_passphrase(
     signing_key: rsa.RSAPrivateKey, tmp_path: Path
 ) -> None:

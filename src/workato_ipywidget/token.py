@@ -301,7 +301,7 @@ def _load_key(
     if isinstance(private_key, str) and _PEM_MARKER in private_key:
         return _load_pem(private_key.encode("utf-8"), password, source="the private key")
     if isinstance(private_key, (str, os.PathLike)):
-        path = os.fsdecode(os.fspath(private_key))
+        path = os.path.expanduser(os.fsdecode(os.fspath(private_key)))  # "~/keys/x.pem" too
         return _load_key_file(path, password, notes)
     if isinstance(private_key, _KEY_CLASSES):
         return _check_key_object(private_key)
