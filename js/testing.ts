@@ -1,4 +1,4 @@
-// Test doubles for the bridge and the widget (never imported by widget.ts, so never bundled).
+// Test doubles for the bridge and the widget (never imported by widget.ts or view.ts, so never bundled).
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import type { Scheduler } from "./bridge";
 

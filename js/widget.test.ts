@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
-import widget, { mount, render, type Model } from "./widget";
+import * as entry from "./widget";
+import widget from "./widget";
+import { mount, render, type Model } from "./view";
 import { MAX_MESSAGE_BYTES, type Scheduler } from "./bridge";
 import { FakeModel, FakeScheduler, renderProps } from "./testing";
 
@@ -86,6 +88,10 @@ afterEach(() => {
 describe("render", () => {
   test("the default export is an anywidget module with render", () => {
     expect(widget.render).toBe(render);
+  });
+
+  test("the entry exports nothing but default, so anywidget logs no deprecation warning", () => {
+    expect(Object.keys(entry)).toEqual(["default"]);
   });
 
   test("sends ready with a view id and the page origin", () => {
