@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,11 +11,13 @@ from hypothesis import strategies as st
 
 from workato_ipywidget.endpoints import (
     DataCenter,
+    api_base_url,
     connection_url,
     normalize_origin,
     origin_of,
     page_url,
     resolve_base_url,
+    trusted_origins,
     validate_connection_id,
 )
 
@@ -26,13 +29,14 @@ TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2OmMifQ.c2ln-_"
 @pytest.mark.parametrize(
     ("center", "url"),
     [
-        (DataCenter.US, "https://workato.com"),
+        (DataCenter.US, "https://app.workato.com"),
         (DataCenter.EU, "https://app.eu.workato.com"),
         (DataCenter.JP, "https://app.jp.workato.com"),
         (DataCenter.SG, "https://app.sg.workato.com"),
         (DataCenter.AU, "https://app.au.workato.com"),
         (DataCenter.IL, "https://app.il.workato.com"),
         (DataCenter.TRIAL, "https://app.trial.workato.com"),
+        (DataCenter.CN, "https://app.workatoapp.cn"),
     ],
 )
 def test_each_data_center_has_its_base_url(center: DataCenter, url: str) -> None:
@@ -58,7 +62,82 @@ def test_an_unknown_data_center_is_refused_naming_the_choices(text: str) -> None
     with pytest.raises(ValueError, match="unknown Workato data center") as caught:
         resolve_base_url(text)
 
-    assert "us, eu, jp, sg, au, il, trial" in str(caught.value)
+    assert "us, eu, jp, sg, au, il, trial, cn" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("center", "api"),
+    [
+        (DataCenter.US, "https://www.workato.com"),
+        (DataCenter.EU, "https://app.eu.workato.com"),
+        (DataCenter.JP, "https://app.jp.workato.com"),
+        (DataCenter.SG, "https://app.sg.workato.com"),
+        (DataCenter.AU, "https://app.au.workato.com"),
+        (DataCenter.IL, "https://app.il.workato.com"),
+        (DataCenter.TRIAL, "https://app.trial.workato.com"),
+        (DataCenter.CN, "https://app.workatoapp.cn"),
+    ],
+)
+def test_each_data_center_has_the_api_host_workato_documents(center: DataCenter, api: str) -> None:
+    assert center.api_url == api
+    assert api_base_url(center.value) == api
+
+
+def test_a_custom_api_base_url_is_checked_like_an_iframe_base_url() -> None:
+    assert api_base_url(base_url="http://127.0.0.1:9/") == "http://127.0.0.1:9"
+    with pytest.raises(ValueError, match="plain http on a non-loopback host"):
+        api_base_url(base_url="http://workato.example.com")
+
+
+def test_us_pages_are_trusted_from_every_host_workato_publishes() -> None:
+    assert trusted_origins("us") == (
+        "https://app.workato.com",
+        "https://workato.com",
+        "https://www.workato.com",
+    )
+
+
+@pytest.mark.parametrize("center", [c for c in DataCenter if c is not DataCenter.US])
+def test_other_data_centers_trust_only_their_own_host(center: DataCenter) -> None:
+    assert trusted_origins(center) == (center.base_url,)
+    assert center.trusted_origins == frozenset({center.base_url})
+
+
+def test_a_custom_base_url_trusts_itself_plus_the_origins_the_user_adds() -> None:
+    origins = trusted_origins(
+        base_url="https://embed.vendor.example",
+        extra=["https://login.vendor.example/", "http://localhost:8999"],
+    )
+
+    assert origins == (
+        "https://embed.vendor.example",
+        "http://localhost:8999",
+        "https://login.vendor.example",
+    )
+    assert trusted_origins(base_url="https://embed.vendor.example") == (
+        "https://embed.vendor.example",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["http://proxy.example.com"], "plain http on a non-loopback host"),
+        (["https://a.example/path"], "has a path, query or fragment"),
+        (["javascript:alert(1)"], "is not an https URL"),
+        ([3], "must be a str"),
+    ],
+)
+def test_a_bad_trusted_origin_is_refused_naming_it(extra: list[object], match: str) -> None:
+    with pytest.raises(ValueError, match="trusted_origins holds a bad origin") as caught:
+        trusted_origins(base_url="https://embed.vendor.example", extra=extra)  # type: ignore[arg-type]
+
+    assert re.search(match, str(caught.value))
+
+
+def test_trusted_origins_as_a_single_string_is_refused() -> None:
+    with pytest.raises(TypeError, match="must be a list of origins"):
+        trusted_origins("eu", extra="https://app.eu.workato.com")
 
 
 def test_a_data_center_of_the_wrong_type_is_refused() -> None:
@@ -67,7 +146,7 @@ def test_a_data_center_of_the_wrong_type_is_refused() -> None:
 
 
 def test_the_default_data_center_is_us() -> None:
-    assert resolve_base_url() == "https://workato.com"
+    assert resolve_base_url() == "https://app.workato.com"
 
 
 def test_no_data_center_and_no_base_url_is_refused() -> None:

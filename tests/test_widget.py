@@ -70,7 +70,7 @@ def test_ready_view_gets_connection_url_with_fresh_token_for_its_origin(
     assert reply["view"] == "v1"
     url = urlsplit(reply["url"])
     assert f"{url.scheme}://{url.netloc}{url.path}" == (
-        "https://workato.com/direct_link/embedded/connections/1234"
+        "https://app.workato.com/direct_link/embedded/connections/1234"
     )
     claims = claims_of(reply, public_pem)
     assert claims["sub"] == f"{VENDOR}:{CUSTOMER}"
@@ -464,7 +464,7 @@ def test_silent_iframe_explains_allowlist_and_cookies(page: FakeFrontend) -> Non
     assert page.widget.status == "error"
     assert PAGE_ORIGIN in page.widget.error
     assert "allowed origins" in page.widget.error
-    assert "third-party cookies for https://workato.com" in page.widget.error
+    assert "third-party cookies for https://app.workato.com" in page.widget.error
     assert "15 s" in page.widget.error
     assert len(errors) == 1
 

@@ -116,7 +116,7 @@ def assert_expected_replies(
         assert isinstance(reply["message"], str)
         return
     assert set(reply) == {"kind", "view", "url"}
-    prefix = f"https://workato.com/direct_link/embedded/connections/{CONNECTION_ID}?"
+    prefix = f"https://app.workato.com/direct_link/embedded/connections/{CONNECTION_ID}?"
     assert reply["url"].startswith(prefix)
     (token,) = parse_qs(urlsplit(reply["url"]).query)["workato_dl_token"]
     claims = jwt.decode(token, public_pem, algorithms=["RS256"])

@@ -10,14 +10,18 @@ import enum
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Iterable
 
 __all__ = [
     "DataCenter",
+    "api_base_url",
     "connection_url",
     "normalize_origin",
     "origin_of",
     "page_url",
     "resolve_base_url",
+    "resolve_data_center",
+    "trusted_origins",
     "validate_connection_id",
 ]
 
@@ -41,11 +45,26 @@ class DataCenter(str, enum.Enum):
     AU = "au"
     IL = "il"
     TRIAL = "trial"
+    CN = "cn"
 
     @property
     def base_url(self) -> str:
-        """The origin that serves this data center's embedded pages."""
+        """The origin this data center's iframes load from (as in Workato's embedding client)."""
         return _BASE_URLS[self]
+
+    @property
+    def api_url(self) -> str:
+        """The origin of this data center's Embedded API (``<api_url>/api/...``)."""
+        return _API_URLS.get(self, _BASE_URLS[self])
+
+    @property
+    def trusted_origins(self) -> frozenset[str]:
+        """Every origin this data center's pages may post from, the iframe's own included.
+
+        Whether one Workato host redirects to another is not documented, so a view trusts all the
+        hosts Workato publishes for the data center; otherwise a redirect would drop every message.
+        """
+        return _TRUSTED_ORIGINS.get(self, frozenset({_BASE_URLS[self]}))
 
     def __str__(self) -> str:
         return self.value
@@ -64,14 +83,29 @@ class DataCenter(str, enum.Enum):
         )
 
 
+# Iframe hosts. Workato's own embedding client (embedding.workato.com/r/embedding-client.js) loads
+# US pages from https://app.workato.com and trusts messages from that origin by default, and its
+# samples use app.* hosts everywhere, so the iframe URL of each data center uses that host. The
+# seed's https://workato.com and the 2019 docs' https://www.workato.com are trusted as well.
 _BASE_URLS: dict[DataCenter, str] = {
-    DataCenter.US: "https://workato.com",
+    DataCenter.US: "https://app.workato.com",
     DataCenter.EU: "https://app.eu.workato.com",
     DataCenter.JP: "https://app.jp.workato.com",
     DataCenter.SG: "https://app.sg.workato.com",
     DataCenter.AU: "https://app.au.workato.com",
     DataCenter.IL: "https://app.il.workato.com",
     DataCenter.TRIAL: "https://app.trial.workato.com",
+    DataCenter.CN: "https://app.workatoapp.cn",
+}
+
+# The Embedded API: Workato documents https://www.workato.com/api for the US data center and the
+# app.* host of every other one.
+_API_URLS: dict[DataCenter, str] = {DataCenter.US: "https://www.workato.com"}
+
+_TRUSTED_ORIGINS: dict[DataCenter, frozenset[str]] = {
+    DataCenter.US: frozenset(
+        {"https://workato.com", "https://www.workato.com", "https://app.workato.com"}
+    ),
 }
 
 
@@ -86,12 +120,54 @@ def resolve_base_url(
     center = None if data_center is None else _data_center(data_center)
     if base_url is not None:
         return _validate_base_url(base_url)
-    if center is None:
+    return resolve_data_center(center).base_url
+
+
+def api_base_url(data_center: DataCenter | str | None = "us", base_url: str | None = None) -> str:
+    """The Embedded API's origin: ``base_url`` when given (checked as for iframes), else the data
+    center's API host (``https://www.workato.com`` for the US)."""
+    if base_url is not None:
+        return _validate_base_url(base_url)
+    return resolve_data_center(data_center).api_url
+
+
+def resolve_data_center(data_center: DataCenter | str | None) -> DataCenter:
+    """``data_center`` as a DataCenter, with an error naming the choices when it is missing."""
+    if data_center is None:
         choices = ", ".join(member.value for member in DataCenter)
         raise ValueError(
             f"no Workato data center given; pass data_center= (one of {choices}) or base_url="
         )
-    return center.base_url
+    return _data_center(data_center)
+
+
+def trusted_origins(
+    data_center: DataCenter | str | None = "us",
+    base_url: str | None = None,
+    extra: Iterable[str] | None = None,
+) -> tuple[str, ...]:
+    """The origins a view accepts its iframe's messages from, sorted, the iframe's own first.
+
+    A data center trusts every host Workato publishes for it; a custom ``base_url`` trusts only its
+    own origin. ``extra`` adds origins (https, or http on loopback, as for ``base_url``), e.g. the
+    host a vendor's proxy redirects to.
+    """
+    own = resolve_base_url(data_center, base_url)
+    origins = {own}
+    if base_url is None:
+        origins |= resolve_data_center(data_center).trusted_origins
+    if extra is not None:
+        if isinstance(extra, str):
+            raise TypeError(
+                "trusted_origins must be a list of origins such as ['https://app.workato.com'], "
+                "not a single str"
+            )
+        for origin in extra:
+            try:
+                origins.add(_validate_base_url(origin))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"trusted_origins holds a bad origin: {exc}") from None
+    return (own, *sorted(origins - {own}))
 
 
 def connection_url(base_url: str, connection_id: int | str, token: str) -> str:
