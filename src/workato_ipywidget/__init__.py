@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         RateLimitError,
     )
     from .endpoints import DataCenter
+    from .frame import LoggedEvent, WorkatoFrame
+    from .page import EmbeddedPage
     from .protocol import (
         Click,
         ConnectionStatusChange,
@@ -35,13 +37,15 @@ if TYPE_CHECKING:
     )
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
-    from .widget import ConnectionWidget, LoggedEvent
+    from .widget import ConnectionWidget
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "ConnectionWidget": "widget",
-    "LoggedEvent": "widget",
+    "LoggedEvent": "frame",
+    "WorkatoFrame": "frame",
+    "EmbeddedPage": "page",
     "TokenSigner": "token",
     "ExternalId": "token",
     "InvalidKeyError": "token",
@@ -78,6 +82,7 @@ __all__ = [
     "Customer",
     "DataCenter",
     "EmbeddedApi",
+    "EmbeddedPage",
     "ErrorMessage",
     "Event",
     "ExternalId",
@@ -93,6 +98,7 @@ __all__ = [
     "TokenSigner",
     "Unknown",
     "Unloaded",
+    "WorkatoFrame",
     "__version__",
 ]
 
