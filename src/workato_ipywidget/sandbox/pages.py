@@ -1,7 +1,10 @@
 """The sandbox's HTML: Workato's connection page and its error page, self-contained.
 
 Each page carries its data in a JSON block and one small inline script (allowed by a per-response
-CSP nonce) that posts JSON strings to `window.parent`, as Workato's widget does.
+CSP nonce) that posts JSON strings to `window.parent` carrying Workato's `wk: true` marker, as
+Workato's own pages do (its embedding client drops anything else). An open connection page polls
+its connection's state every `POLL_MS` and reports a change made elsewhere (the API, a lost
+connection, another page).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from html import escape
 from .state import Connection, provider_title
 
 AUTHORIZATION_FAILED = "Authorization failed: invalid credentials"
+POLL_MS = 1000
 
 _STYLE = """
 * { box-sizing: border-box; }
@@ -52,7 +56,7 @@ _CONNECTION_SCRIPT = """
 
   function post(type, payload) {
     if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload }), config.targetOrigin);
+    window.parent.postMessage(JSON.stringify({ type, payload, wk: true }), config.targetOrigin);
   }
   function postHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -76,6 +80,35 @@ _CONNECTION_SCRIPT = """
     for (const button of document.querySelectorAll("button")) button.disabled = busy;
     document.body.dataset.connected = String(state.connected);
     postHeight();
+  }
+  function sameStatus(a, b) {
+    return a.connected === b.connected && (a.error || null) === (b.error || null);
+  }
+  async function poll() {
+    let again = true;
+    if (!busy) {
+      try {
+        const response = await fetch(config.stateUrl, {
+          headers: { "X-Sandbox-Page-Secret": config.secret },
+          credentials: "omit",
+          cache: "no-store",
+        });
+        if (response.ok) {
+          const fresh = await response.json();
+          if (!busy && fresh.version > state.version) {
+            const changed = !sameStatus(fresh, state);
+            state = fresh;
+            paint();
+            if (changed) postStatus();
+          }
+        } else if (response.status === 403 || response.status === 404) {
+          again = false; // the page's grant expired, or the connection is gone
+        }
+      } catch (err) {
+        // the sandbox stopped or the network blinked: try again later
+      }
+    }
+    if (again) setTimeout(poll, config.pollMs);
   }
   async function act(action) {
     busy = true;
@@ -125,6 +158,7 @@ _CONNECTION_SCRIPT = """
     postHeight();
     postStatus();
     if ("ResizeObserver" in window) new ResizeObserver(postHeight).observe(document.body);
+    setTimeout(poll, config.pollMs);
   });
 })();
 """
@@ -135,7 +169,7 @@ _ERROR_SCRIPT = """
   const config = JSON.parse(document.getElementById("sandbox-config").textContent);
   function post(type, payload) {
     if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload }), config.targetOrigin);
+    window.parent.postMessage(JSON.stringify({ type, payload, wk: true }), config.targetOrigin);
   }
   window.addEventListener("load", () => {
     post("error", config.error);
@@ -174,6 +208,7 @@ def connection_page(
     silent_reason: str | None,
     secret: str,
     action_urls: dict[str, str],
+    state_url: str,
     nonce: str,
 ) -> str:
     """The connection widget: status, Connect -> authorization form -> Authorize/Fail, Disconnect.
@@ -182,6 +217,7 @@ def connection_page(
     """
     title = provider_title(connection.provider)
     connected = connection.connected
+    error = connection.error
     hidden = " hidden"
     main = (
         f'<header><div class="logo" aria-hidden="true">{escape(title[:1])}</div>'
@@ -190,7 +226,8 @@ def connection_page(
         f'<p class="status{" connected" if connected else ""}" id="status">'
         '<span class="dot" aria-hidden="true"></span>'
         f'<span id="status-text">{"Connected" if connected else "Not connected"}</span></p>\n'
-        f'<p class="error" id="error" role="alert" hidden></p>\n'
+        f'<p class="error" id="error" role="alert"{"" if error else hidden}>'
+        f"{escape(error or '')}</p>\n"
         f'<button class="primary" id="connect" type="button"{hidden if connected else ""}>'
         "Connect</button>\n"
         '<form id="auth-form" hidden autocomplete="off">\n'
@@ -210,12 +247,15 @@ def connection_page(
             "id": connection.id,
             "provider": connection.provider,
             "connected": connected,
-            "error": None,
+            "error": error,
+            "version": connection.version,
         },
         "targetOrigin": target_origin,
         "silent": silent_reason is not None,
         "secret": secret,
         "actions": action_urls,
+        "stateUrl": state_url,
+        "pollMs": POLL_MS,
     }
     attrs = (
         f'data-page="connection" data-connection-id="{connection.id}" '
