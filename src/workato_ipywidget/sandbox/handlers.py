@@ -16,13 +16,14 @@ from typing import Any
 
 import tornado.web
 
-from . import pages
+from . import full_page, pages
 from .state import Connection, RateLimits, SandboxState, parse_connection_id
 from .verify import Refused, unverified_origin, verify_token
 
 logger = logging.getLogger("workato_ipywidget.sandbox")
 
 PAGE_PATH = "/direct_link/embedded/connections/"
+MAX_PAGE_PATH = 2000
 SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a secret
 
 
@@ -43,6 +44,7 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
     args = {"config": config}
     return tornado.web.Application(
         [
+            (r"/direct_link", FullPageHandler, args),
             (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
             (
                 r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
@@ -119,10 +121,15 @@ class BaseHandler(tornado.web.RequestHandler):
 class PageHandler(BaseHandler):
     """A page Workato would serve in an iframe; answers a redirect when asked under another host.
 
+    Shared by the connection page and full-page embeds: the redirect, the origin allowlist's
+    silence, the CSP nonce and the error page.
+
     With `Sandbox.redirect_pages_to(host)`, a page request whose Host names another host name
     gets a 302 to the same port, path and query on `host`, before any token check: the token is
     verified (and its `jti` used) only by the page the redirect leads to.
     """
+
+    ERROR_HEADING = "This page cannot be shown"
 
     def prepare(self) -> None:
         target = self.sandbox.state.page_host
@@ -134,6 +141,40 @@ class PageHandler(BaseHandler):
         self.set_header("Location", f"{self.request.protocol}://{target}{suffix}{self.request.uri}")
         self.finish()
 
+    def _silent_reason(self, origin: str | None) -> str | None:
+        allowed = self.sandbox.allowed_origins
+        if allowed is not None and (origin is None or origin not in allowed):
+            return "origin_not_allowed"
+        return None
+
+    def _csp(self) -> str:
+        """A nonce for this response's inline style and script; framing stays unrestricted.
+
+        No `frame-ancestors` and no X-Frame-Options: any notebook origin (including non-http
+        ones such as VS Code's webviews) may embed the page, as with Workato's embedded widget.
+        """
+        nonce = secrets.token_urlsafe(16)
+        self.set_header(
+            "Content-Security-Policy",
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "connect-src 'self'; form-action 'none'; base-uri 'none'",
+        )
+        return nonce
+
+    def _error_page(self, refusal: Refused, origin: str | None) -> None:
+        self.refuse(refusal.code, refusal.message)
+        self.set_status(refusal.status)
+        self.finish(
+            pages.error_page(
+                refusal.code,
+                refusal.message,
+                heading=self.ERROR_HEADING,
+                target_origin=origin or "*",
+                silent_reason=self._silent_reason(origin),
+                nonce=self._csp(),
+            )
+        )
+
 
 class ConnectionPageHandler(PageHandler):
     """Workato's connection iframe: strict token checks, then the page or an error page.
@@ -143,6 +184,8 @@ class ConnectionPageHandler(PageHandler):
     how Workato fails for an origin missing from its allowlist. That silence is recorded as an
     `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
     """
+
+    ERROR_HEADING = "This connection cannot be shown"
 
     def get(self, raw_id: str) -> None:
         token = self.get_query_argument("workato_dl_token", None)
@@ -191,36 +234,48 @@ class ConnectionPageHandler(PageHandler):
         except ValueError:
             return None
 
-    def _silent_reason(self, origin: str | None) -> str | None:
-        allowed = self.sandbox.allowed_origins
-        if allowed is not None and (origin is None or origin not in allowed):
-            return "origin_not_allowed"
-        return None
 
-    def _csp(self) -> str:
-        """A nonce for this response's inline style and script; framing stays unrestricted.
+class FullPageHandler(PageHandler):
+    """`/direct_link?workato_dl_path=<path>&workato_dl_token=<jwt>`: any Workato page, full size.
 
-        No `frame-ancestors` and no X-Frame-Options: any notebook origin (including non-http
-        ones such as VS Code's webviews) may embed the page, as with Workato's embedded widget.
-        """
-        nonce = secrets.token_urlsafe(16)
-        self.set_header(
-            "Content-Security-Policy",
-            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-            "connect-src 'self'; form-action 'none'; base-uri 'none'",
-        )
-        return nonce
+    The token is verified exactly as for the connection page (vendor keys, customers, replay and
+    the origin allowlist, silent when the origin is missing from it); the page then shows the
+    token's customer's workspace at `path` and moves inside the iframe from there.
+    """
 
-    def _error_page(self, refusal: Refused, origin: str | None) -> None:
-        self.refuse(refusal.code, refusal.message)
-        self.set_status(refusal.status)
+    def get(self) -> None:
+        token = self.get_query_argument("workato_dl_token", None)
+        try:
+            verified = verify_token(token, self.sandbox.state)
+        except Refused as refusal:
+            self._error_page(refusal, unverified_origin(token))
+            return
+        path = self.get_query_argument("workato_dl_path", "")
+        if not path.startswith("/") or path.startswith("//") or len(path) > MAX_PAGE_PATH:
+            invalid = Refused(
+                "invalid_path",
+                "workato_dl_path must be a Workato path such as '/recipes' (URL-encoded), "
+                f"starting with one '/' and at most {MAX_PAGE_PATH} characters",
+                status=400,
+            )
+            self._error_page(invalid, verified.origin)
+            return
+        silent = self._silent_reason(verified.origin)
+        if silent is not None:
+            self.refuse(
+                silent,
+                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
+                "the page rendered but posts nothing to its parent",
+            )
+        nonce = self._csp()
         self.finish(
-            pages.error_page(
-                refusal.code,
-                refusal.message,
-                target_origin=origin or "*",
-                silent_reason=self._silent_reason(origin),
-                nonce=self._csp(),
+            full_page.full_page(
+                verified.customer,
+                self.sandbox.state.connections(verified.customer.id),
+                path=path,
+                target_origin=verified.origin or "*",
+                silent_reason=silent,
+                nonce=nonce,
             )
         )
 
