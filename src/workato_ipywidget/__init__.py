@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .endpoints import DataCenter
+    from .frame import LoggedEvent, WorkatoFrame
+    from .page import EmbeddedPage
     from .protocol import (
         Click,
         ConnectionStatusChange,
@@ -25,13 +27,15 @@ if TYPE_CHECKING:
     )
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
-    from .widget import ConnectionWidget, LoggedEvent
+    from .widget import ConnectionWidget
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "ConnectionWidget": "widget",
-    "LoggedEvent": "widget",
+    "LoggedEvent": "frame",
+    "WorkatoFrame": "frame",
+    "EmbeddedPage": "page",
     "TokenSigner": "token",
     "ExternalId": "token",
     "InvalidKeyError": "token",
@@ -54,6 +58,7 @@ __all__ = [
     "ConnectionStatusChange",
     "ConnectionWidget",
     "DataCenter",
+    "EmbeddedPage",
     "ErrorMessage",
     "Event",
     "ExternalId",
@@ -67,6 +72,7 @@ __all__ = [
     "TokenSigner",
     "Unknown",
     "Unloaded",
+    "WorkatoFrame",
     "__version__",
 ]
 

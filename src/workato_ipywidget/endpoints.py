@@ -23,6 +23,8 @@ __all__ = [
     "resolve_data_center",
     "trusted_origins",
     "validate_connection_id",
+    "validate_page_path",
+    "workato_path",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -33,6 +35,8 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _DIGITS = re.compile(r"[0-9]+")
 # Whitespace, control characters and backslashes: browsers and urllib disagree about them.
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_TOKEN_PARAM = re.compile(r"workato_dl_token", re.IGNORECASE)
+_MAX_PATH = 2000
 
 
 class DataCenter(str, enum.Enum):
@@ -178,24 +182,80 @@ def connection_url(base_url: str, connection_id: int | str, token: str) -> str:
 
 
 def page_url(base_url: str, path: str, token: str) -> str:
-    """Return the direct-link URL that embeds the Workato page at ``path``, carrying ``token``."""
+    """Return the direct-link URL that embeds the Workato page at ``path``, carrying ``token``.
+
+    Built as Workato's embedding client builds it: ``<base>/direct_link?workato_dl_path=<path,
+    URL-encoded>&workato_dl_token=<token>``.
+    """
     base = _validate_base_url(base_url)
+    quoted_path = urllib.parse.quote(validate_page_path(path), safe="")
+    return (
+        f"{base}/direct_link?workato_dl_path={quoted_path}&workato_dl_token={_quoted_token(token)}"
+    )
+
+
+def validate_page_path(path: object) -> str:
+    """Check a Workato page path such as ``/recipes?folder_id=7`` and return it unchanged.
+
+    It must start with one ``/``, hold no scheme or host (the host comes from the data center or
+    ``base_url``), no whitespace or control characters, and no ``workato_dl_token``: the widget
+    signs a fresh token for every view itself.
+    """
     if not isinstance(path, str):
         raise TypeError(f"the Workato page path must be a str, not {type(path).__name__}")
     if not path or _UNSAFE_URL_CHARS.search(path):
         raise ValueError(
-            f"the Workato page path {path!r} is empty or holds whitespace or control characters; "
-            "expected a path inside Workato such as '/recipes'"
+            f"the Workato page path {path[:80]!r} is empty or holds whitespace or control "
+            "characters; expected a path inside Workato such as '/recipes'"
         )
-    if path.startswith("//") or "://" in path:
+    if len(path) > _MAX_PATH:
         raise ValueError(
-            f"the Workato page path {path!r} looks like a URL; expected a path inside Workato "
-            "such as '/recipes' (the host comes from the data center or base_url)"
+            f"the Workato page path is {len(path)} characters long; expected at most {_MAX_PATH}"
         )
-    quoted_path = urllib.parse.quote(path, safe="")
-    return (
-        f"{base}/direct_link?workato_dl_path={quoted_path}&workato_dl_token={_quoted_token(token)}"
-    )
+    if path.startswith("//") or "://" in path or not path.startswith("/"):
+        raise ValueError(
+            f"the Workato page path {path[:80]!r} is not a path inside Workato; expected one that "
+            "starts with '/', such as '/recipes' (the host comes from the data center or base_url)"
+        )
+    if _TOKEN_PARAM.search(urllib.parse.unquote(urllib.parse.unquote(path))):
+        raise ValueError(
+            "the Workato page path holds a workato_dl_token; pass the path alone, such as "
+            "'/recipes', and the widget signs a fresh token for every view"
+        )
+    return path
+
+
+def workato_path(url: object) -> str | None:
+    """Where a Workato page says it is, as a Workato path with its query: ``/recipes/5?tab=jobs``.
+
+    Accepts what a page may post: a path, a full URL on any host, or a direct link
+    (``/direct_link?workato_dl_path=...``, unwrapped). Every ``workato_dl_*`` parameter (the
+    token among them) and the fragment are dropped. None when ``url`` is no such URL.
+    """
+    if not isinstance(url, str) or not url or _UNSAFE_URL_CHARS.search(url):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme and parts.scheme.lower() not in _DEFAULT_PORTS:
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        return None
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if path.rstrip("/") == "/direct_link":
+        inner = dict(pairs).get("workato_dl_path")
+        if inner is None or "direct_link" in inner:
+            return None
+        return workato_path(inner)
+    kept = [(k, v) for k, v in pairs if not k.lower().startswith("workato_dl_")]
+    query = urllib.parse.urlencode(kept, quote_via=urllib.parse.quote)
+    where = f"{path}?{query}" if query else path
+    try:
+        return validate_page_path(where)  # e.g. a token parameter written into the path itself
+    except ValueError:
+        return None
 
 
 def origin_of(url: str) -> str:

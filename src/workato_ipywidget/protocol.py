@@ -3,6 +3,10 @@
 The JS bridge forwards each postMessage `{type, payload}` (an object, or the JSON string Workato
 sent) to the kernel; everything here is pure: no widgets, no tokens, no network. `parse()` never
 raises: a message that would put the widget in an invalid state becomes a `Rejected` with a reason.
+
+Every string of every event (and of every rejection reason) passes one step, `_text_of`: lone
+surrogates replaced, secrets redacted (`redaction.redact`), then capped. Redacting comes before
+capping so that a cut can never leave part of a token behind.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, TypeAlias, Union
+
+from .redaction import redact
 
 __all__ = [
     "JSON",
@@ -84,17 +90,19 @@ class ErrorMessage:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A full-embed page finished loading (`url` has any `workato_dl_token` redacted)."""
+    """A full-embed page finished loading (`url` and `title` as Workato sent them, redacted)."""
 
     url: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Navigated:
-    """A full-embed page navigated (`url` has any `workato_dl_token` redacted)."""
+    """A full-embed page navigated (`url` and `title` as Workato sent them, redacted)."""
 
     url: str | None = None
     replaced: bool = False
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +202,7 @@ def _parse(raw: object) -> Event:
         raise _Invalid(
             f"message type must be at most {MAX_TYPE_LENGTH} characters, got {len(kind)}"
         )
-    kind = _clean(kind)
+    kind = _text_of(kind, MAX_TYPE_LENGTH)
     payload = message.get("payload")
     if payload is not None and not isinstance(payload, dict):
         where = kind if kind in _KNOWN_TYPES else "message"
@@ -208,14 +216,14 @@ def _parse(raw: object) -> Event:
         return _error_message(_required(kind, payload))
     body: dict[object, object] = payload or {}
     if kind == "loaded":
-        return Loaded(url=_url(kind, body))
+        return Loaded(url=_url(kind, body), title=_title(kind, body))
     if kind == "navigated":
         replaced = body.get("replaced")
         if replaced is not None and not isinstance(replaced, bool):
             raise _Invalid(
                 f"navigated.replaced must be true or false when present, got {_show(replaced)}"
             )
-        return Navigated(url=_url(kind, body), replaced=bool(replaced))
+        return Navigated(url=_url(kind, body), replaced=bool(replaced), title=_title(kind, body))
     if kind == "unloaded":
         return Unloaded()
     if kind == "click":
@@ -284,7 +292,7 @@ def _connection_status_change(
     error = payload["error"] if "error" in payload else message.get("error")
     return ConnectionStatusChange(
         id=_connection_id(payload.get("id")),
-        provider=None if provider is None else _cap(provider),
+        provider=None if provider is None else _text_of(provider),
         connected=connected,
         error=_error_text(error),
     )
@@ -294,7 +302,7 @@ def _connection_id(value: object) -> int | str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return _cap(value)
+        return _text_of(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
@@ -309,7 +317,7 @@ def _error_text(value: object) -> str | None:
     if value is None or value is False:
         return None
     if isinstance(value, str):
-        return _cap(value) if value.strip() else None
+        return _text_of(value) if value.strip() else None
     return _dump(value)
 
 
@@ -318,7 +326,7 @@ def _error_message(payload: dict[object, object]) -> ErrorMessage:
     if not isinstance(message, str):
         raise _Invalid(f"error.message must be a string, got {_show(message)}")
     return ErrorMessage(
-        message=_cap(message),
+        message=_text_of(message),
         type=_text(payload.get("type")),
         details=_text(payload.get("details")),
     )
@@ -328,10 +336,7 @@ def _text(value: object) -> str | None:
     """An informational field as text: strings capped, other JSON values dumped, null kept."""
     if value is None:
         return None
-    return _cap(value) if isinstance(value, str) else _dump(value)
-
-
-_TOKEN_PARAM = re.compile(r"([?&#;]workato_dl_token=)[^&#;]*", re.IGNORECASE)
+    return _text_of(value) if isinstance(value, str) else _dump(value)
 
 
 def _url(kind: str, payload: dict[object, object]) -> str | None:
@@ -340,8 +345,16 @@ def _url(kind: str, payload: dict[object, object]) -> str | None:
         return None
     if not isinstance(url, str):
         raise _Invalid(f"{kind}.url must be a string when present, got {_show(url)}")
-    # The URL is stored in the event log and shown in reprs: never keep a token in it.
-    return _cap(_TOKEN_PARAM.sub(r"\1[redacted]", url))
+    return _text_of(url)
+
+
+def _title(kind: str, payload: dict[object, object]) -> str | None:
+    title = payload.get("title")
+    if title is None:
+        return None
+    if not isinstance(title, str):
+        raise _Invalid(f"{kind}.title must be a string when present, got {_show(title)}")
+    return _text_of(title) if title.strip() else None
 
 
 # --- strings and sanitizing -------------------------------------------------------------------
@@ -358,15 +371,20 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _cap(text: str) -> str:
-    """Cap `text` at MAX_STRING chars, the last ones being TRUNCATION_MARKER when it was cut."""
-    if len(text) > MAX_STRING:
-        text = text[: MAX_STRING - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
-    return _clean(text)
+def _text_of(text: str, limit: int = MAX_STRING) -> str:
+    """The one step every string of an event takes: cleaned, redacted, then capped."""
+    return _cap(redact(_clean(text)), limit)
+
+
+def _cap(text: str, limit: int = MAX_STRING) -> str:
+    """Cap `text` at `limit` chars, the last ones being TRUNCATION_MARKER when it was cut."""
+    if len(text) > limit:
+        text = text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+    return text
 
 
 def _dump(value: object) -> str:
-    """Compact JSON text of a sanitized `value`, capped."""
+    """Compact JSON text of a sanitized (so already redacted) `value`, capped."""
     return _cap(
         json.dumps(
             _sanitize(value, 0, _Budget()),
@@ -400,7 +418,7 @@ def _sanitize(value: object, depth: int, budget: _Budget) -> JSON:
     budget is spent, the value in hand becomes TRUNCATION_MARKER and its containers stop there.
     """
     if isinstance(value, str):
-        text = _cap(value)
+        text = _text_of(value)
         return text if budget.take(len(text) + 2) else TRUNCATION_MARKER
     if isinstance(value, (dict, list, tuple)):
         if not budget.take(len(TRUNCATION_MARKER) + 2) or depth >= MAX_DEPTH:
@@ -412,7 +430,7 @@ def _sanitize(value: object, depth: int, budget: _Budget) -> JSON:
                     out[TRUNCATION_MARKER] = None
                     break
                 if isinstance(key, str):  # JSON keys are strings; others are not from a browser
-                    out[_cap(key)] = _sanitize(item, depth + 1, budget)
+                    out[_text_of(key)] = _sanitize(item, depth + 1, budget)
             return out
         items: list[JSON] = []
         for item in value:
@@ -438,8 +456,9 @@ def _show(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"{_clean(shown)!r} (str)"
+        shown = redact(_clean(value))
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        return f"{shown!r} (str)"
     if isinstance(value, bool):
         return f"{'true' if value else 'false'} (bool)"
     if isinstance(value, int):

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import (
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from .endpoints import normalize_origin
+from .redaction import redact
 
 __all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner", "redact"]
 
@@ -41,10 +42,6 @@ MIN_RSA_BITS = 2048
 _GENERATE_HINT = f"Generate one with: openssl genrsa -out key.pem {MIN_RSA_BITS}"
 _PEM_MARKER = "-----BEGIN"
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]*)-----")
-# A JWT (or a truncated one): base64url of '{"' is 'eyJ'; then optional '.'-separated segments.
-_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)*")
-# A PEM block, also when its newlines are escaped ("\\n") or its END line was cut off.
-_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*-----.*?(?:-----END [A-Z0-9 ]*-----|\Z)", re.DOTALL)
 # Signing is one RSA operation plus a few microseconds: the JWS is assembled here (RFC 7515 compact
 # form, checked against PyJWT by the tests) because PyJWT's per-call overhead is twice ours.
 _HEADER_SEGMENT = b"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"  # {"alg":"RS256","typ":"JWT"}
@@ -175,15 +172,6 @@ class TokenSigner:
 
     def __reduce_ex__(self, protocol: Any) -> NoReturn:
         _refuse_pickling()
-
-
-def redact(text: str) -> str:
-    """Replace anything shaped like a JWT or a PEM block in ``text`` by ``[redacted]``.
-
-    For text from outside our control (a user's token provider, an exception) on its way to an
-    error message or a log.
-    """
-    return _JWT_SHAPE.sub("[redacted]", _PEM_BLOCK.sub("[redacted]", text))
 
 
 def _b64url(data: bytes) -> bytes:

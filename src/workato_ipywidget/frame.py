@@ -1,0 +1,478 @@
+"""WorkatoFrame: what every Workato iframe in a cell needs, shared by both widgets.
+
+The per-view token handshake, the origins a view trusts, height, the silent-iframe diagnosis,
+`reload()`, the event log, callbacks and `wait_for` live here once. A subclass names its URL
+(`_frame_url`) and folds its own events into its own traits (`_apply`); it holds no protocol rules.
+Tokens and URLs travel to the page only in custom messages and are never stored in synced traits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import logging
+import math
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets
+
+from . import endpoints, protocol
+from .redaction import redact
+from .token import IdLike, TokenSigner
+
+__all__ = ["Callback", "LoggedEvent", "WorkatoFrame"]
+
+log = logging.getLogger(__name__)
+
+_BUNDLE = Path(__file__).parent / "static" / "widget.js"
+if not _BUNDLE.is_file():  # pragma: no cover - only in a checkout that was never built
+    raise ImportError(
+        f"workato-ipywidget's frontend bundle is missing ({_BUNDLE}). In a source checkout run "
+        "`npm ci && npm run build`, or reinstall with `pip install -e .`."
+    )
+
+Callback = Callable[[protocol.Event], object]
+
+_MAX_VIEW_ID = 64
+_MAX_LOGGED_REJECTIONS = 20
+_MAX_ERROR_TEXT = 500
+_MAX_ORIGIN_SHOWN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """One accepted event from a view's iframe, with when it arrived (UTC) and from which view."""
+
+    at: datetime
+    view: str
+    event: protocol.Event
+
+
+class WorkatoFrame(anywidget.AnyWidget):
+    """A Workato iframe in a notebook cell whose messages become Python state.
+
+    Every view asks the kernel for a freshly signed token when it renders, so each iframe gets its
+    own `jti` and an `origin` claim matching the page that shows it. Subclasses: ConnectionWidget
+    (one connection) and EmbeddedPage (any Workato page).
+    """
+
+    _esm = _BUNDLE
+
+    frame_kind = traitlets.Unicode(read_only=True).tag(sync=True)
+    height = traitlets.Int(150).tag(sync=True)
+    error = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    diagnose_after = traitlets.Float(15.0, allow_none=True).tag(sync=True)
+    # Each subclass declares `status` as an Enum of its own states, "loading" first.
+
+    _KIND: ClassVar[str]
+    """The `frame_kind` the page sees: "connection" or "page"."""
+    _STATE_TRAITS: ClassVar[frozenset[str]] = frozenset({"height", "error", "status"})
+    _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("error", "message")
+
+    def __init__(
+        self,
+        *,
+        signer: TokenSigner | None = None,
+        customer_id: IdLike | None = None,
+        user_id: IdLike | None = None,
+        token_provider: Callable[[str], str] | None = None,
+        token: str | None = None,
+        data_center: endpoints.DataCenter | str = "us",
+        base_url: str | None = None,
+        trusted_origins: Iterable[str] | None = None,
+        diagnose_after: float | None = 15.0,
+        max_events: int = 200,
+        **kwargs: Any,
+    ) -> None:
+        self._mint = _token_source(
+            type(self).__name__, signer, customer_id, user_id, token_provider, token
+        )
+        self._base_url = endpoints.resolve_base_url(data_center, base_url)
+        self._trusted = endpoints.trusted_origins(data_center, base_url, trusted_origins)
+        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
+            raise ValueError(f"max_events must be a positive int, got {max_events!r}")
+        # Set before the comm opens, so the page's first state already says what it shows.
+        self.set_trait("frame_kind", self._KIND)
+        super().__init__(diagnose_after=_check_diagnose_after(diagnose_after), **kwargs)
+        self._events: collections.deque[LoggedEvent] = collections.deque(maxlen=max_events)
+        self._callbacks: dict[str, list[Callback]] = {kind: [] for kind in self._CALLBACK_KINDS}
+        self._diagnosing = False
+        self._status_before_diagnosis: str = "loading"
+        self._rejections = 0
+        self.on_msg(self._on_frontend_msg)
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The Workato base URL the iframe loads from."""
+        return self._base_url
+
+    @property
+    def trusted_origins(self) -> tuple[str, ...]:
+        """The origins a view accepts its iframe's messages from, `base_url`'s first."""
+        return self._trusted
+
+    @property
+    def events(self) -> tuple[LoggedEvent, ...]:
+        """Recent accepted events, oldest first, bounded by `max_events`."""
+        return tuple(self._events)
+
+    def on_error(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
+        """Call `callback(event)` for each error: iframe errors, failed loads, silent iframes."""
+        return self._subscribe("error", callback, remove)
+
+    def on_message(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
+        """Call `callback(event)` for every accepted event from any view."""
+        return self._subscribe("message", callback, remove)
+
+    def reload(self) -> None:
+        """Give every view a freshly signed token and reload its iframe."""
+        self._clear_diagnosis()
+        self.send({"kind": "reload"})
+
+    async def wait_for(
+        self,
+        name: str,
+        predicate: Callable[[Any], object] = bool,
+        timeout: float | None = 60.0,
+    ) -> Any:
+        """Wait until trait `name` satisfies `predicate`, and return its value.
+
+        Works inside a running cell: the page's messages are custom comm messages, which
+        ipykernel >= 7.4 handles while a cell awaits. Raises TimeoutError with the last value.
+        """
+        if name not in self._STATE_TRAITS:
+            raise ValueError(
+                f"wait_for: {name!r} is not a state trait of {type(self).__name__}; use one of "
+                f"{', '.join(sorted(self._STATE_TRAITS))}"
+            )
+        current = getattr(self, name)
+        if predicate(current):
+            return current
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        owner = threading.get_ident()
+
+        def settle(value: Any) -> None:
+            if future.done():
+                return
+            try:
+                if predicate(value):
+                    future.set_result(value)
+            except Exception as exc:  # the caller's predicate; surface it from the await
+                future.set_exception(exc)
+
+        def on_change(change: dict[str, Any]) -> None:
+            if threading.get_ident() == owner:
+                settle(change["new"])
+            else:
+                loop.call_soon_threadsafe(settle, change["new"])
+
+        self.observe(on_change, names=name)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(
+                f"wait_for: {name} did not satisfy the predicate within {timeout:g} s; "
+                f"its last value was {getattr(self, name)!r}"
+            ) from None
+        finally:
+            self.unobserve(on_change, names=name)
+
+    # -- what a subclass provides -----------------------------------------------------------
+
+    def _frame_url(self, token: str) -> str:
+        """The iframe URL carrying `token`."""
+        raise NotImplementedError
+
+    def _describe_self(self) -> str:
+        """Names this frame in log lines, e.g. "connection 42"."""
+        raise NotImplementedError
+
+    def _apply(self, event: protocol.Event) -> None:
+        """Fold one event into the synced traits (inside held notifications)."""
+        if isinstance(event, protocol.HeightChange):
+            self.height = event.height
+        elif isinstance(event, protocol.ErrorMessage):
+            self.error = event.message
+            self.status = "error"
+
+    def _callback_kinds(self, event: protocol.Event) -> tuple[str, ...]:
+        """Which callback lists `event` goes to, besides "message"."""
+        return ("error",) if isinstance(event, protocol.ErrorMessage) else ()
+
+    # -- frontend messages ----------------------------------------------------------------
+
+    def _on_frontend_msg(self, _widget: object, content: object, _buffers: object) -> None:
+        """Route one custom message from a view; anything malformed is logged and dropped."""
+        if not isinstance(content, dict):
+            log.warning("ignored a frontend message that is not an object")
+            return
+        view, kind = content.get("view"), content.get("kind")
+        if not isinstance(view, str) or not 0 < len(view) <= _MAX_VIEW_ID:
+            log.warning("ignored a frontend message without a valid view id")
+            return
+        if kind == "ready":
+            self._load(view, content.get("origin"))
+        elif kind == "message":
+            self._receive(view, content.get("message"))
+        elif kind == "silent":
+            self._diagnose(
+                view, content.get("origin"), content.get("seconds"), content.get("dropped_origin")
+            )
+        else:
+            log.warning("ignored a frontend message of unknown kind %.40r", redact(str(kind)))
+
+    def _load(self, view: str, origin: object) -> None:
+        """Answer a view's `ready` with a URL holding a fresh token, or with why there is none."""
+        try:
+            page_origin = endpoints.normalize_origin(origin)
+            url = self._frame_url(self._mint(page_origin))
+        except Exception as exc:
+            message = _describe_load_failure(self._KIND, exc)
+            log.warning("%s: could not load a view: %s", self._describe_self(), message)
+            self.send({"kind": "load_error", "view": view, "message": message})
+            self._clear_diagnosis()
+            self._record(view, protocol.ErrorMessage(message=message, type="load_error"))
+            return
+        self.send({"kind": "load", "view": view, "url": url, "origins": list(self._trusted)})
+
+    def _receive(self, view: str, message: object) -> None:
+        result = protocol.parse(message)
+        if isinstance(result, protocol.Rejected):
+            self._rejections += 1
+            level = logging.WARNING if self._rejections <= _MAX_LOGGED_REJECTIONS else logging.DEBUG
+            log.log(
+                level,
+                "%s: rejected a message from the iframe: %s",
+                self._describe_self(),
+                result.reason,
+            )
+            if self._rejections == _MAX_LOGGED_REJECTIONS:
+                log.warning(
+                    "%s: further rejected messages are logged at DEBUG", self._describe_self()
+                )
+            return
+        self._clear_diagnosis()
+        self._record(view, result)
+
+    def _diagnose(self, view: str, origin: object, seconds: object, dropped: object) -> None:
+        """A view's iframe loaded but no trusted message came: explain the usual causes."""
+        page_origin = _shown_origin(origin) or "this notebook page's origin"
+        waited = (
+            f"{seconds:g} s"
+            if isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool)
+            and abs(seconds) < 1e9  # finite; and a huge int would overflow float formatting
+            else "a while"
+        )
+        dropped_origin = _shown_origin(dropped)
+        if dropped_origin is not None:
+            trusted = ", ".join(self._trusted)
+            text = (
+                f"The Workato iframe posted its messages from {dropped_origin}, which this "
+                f"widget does not trust (it trusts {trusted}), so all were dropped. If "
+                f"{dropped_origin} is a Workato host you expect the page to move to, pass "
+                f"trusted_origins=[{dropped_origin!r}]; otherwise check base_url."
+            )
+        else:
+            text = (
+                f"The Workato iframe loaded but sent no message after {waited}. Usually either "
+                f"{page_origin} is not on Workato's allowed origins for this customer (add it "
+                "there), or the browser blocks third-party cookies for "
+                f"{endpoints.origin_of(self._base_url)} (allow them for that site, or use a "
+                "browser that does)."
+            )
+        message = _clean_text(text)
+        if not self._diagnosing:
+            self._status_before_diagnosis = self.status
+        self._diagnosing = True
+        with self.hold_trait_notifications():
+            self.error = message
+            self.status = "error"
+        self._record(view, protocol.ErrorMessage(message=message, type="silent_iframe"), False)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def _record(self, view: str, event: protocol.Event, apply: bool = True) -> None:
+        event = _without_tokens(event)
+        self._events.append(LoggedEvent(datetime.now(timezone.utc), view, event))
+        if apply:
+            with self.hold_trait_notifications():
+                self._apply(event)
+        for kind in self._callback_kinds(event):
+            self._notify(kind, event)
+        self._notify("message", event)
+
+    def _clear_diagnosis(self) -> None:
+        if self._diagnosing:
+            self._diagnosing = False
+            with self.hold_trait_notifications():
+                self.error = None
+                self.status = self._status_before_diagnosis
+
+    def _subscribe(self, kind: str, callback: Callback, remove: bool) -> Callable[[], None]:
+        if not callable(callback):
+            raise TypeError(f"expected a callable taking one event, got {type(callback).__name__}")
+        callbacks = self._callbacks[kind]
+        if remove:
+            if callback in callbacks:
+                callbacks.remove(callback)
+        elif callback not in callbacks:
+            callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, kind: str, event: protocol.Event) -> None:
+        for callback in list(self._callbacks[kind]):
+            try:
+                callback(event)
+            except Exception:
+                log.error(
+                    "%s: a %s callback %r raised; the widget carries on:\n%s",
+                    self._describe_self(),
+                    kind,
+                    callback,
+                    redact(traceback.format_exc()),
+                )
+
+
+class _TokenSourceFailed(Exception):
+    """A user's token_provider raised; carries a redacted one-line reason."""
+
+
+def _check_diagnose_after(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise ValueError(
+            f"diagnose_after must be a positive number of seconds or None (off), got {value!r}"
+        )
+    return float(value)
+
+
+def _shown_origin(value: object) -> str | None:
+    """A page-reported origin fit for an explanation, or None when it is not an origin."""
+    try:
+        origin = endpoints.normalize_origin(value)
+    except ValueError:
+        return None
+    if len(origin) > _MAX_ORIGIN_SHOWN:  # keep the explanation within MAX_STRING
+        origin = origin[: _MAX_ORIGIN_SHOWN - 1] + "…"
+    return origin
+
+
+def _token_source(
+    owner: str,
+    signer: TokenSigner | None,
+    customer_id: IdLike | None,
+    user_id: IdLike | None,
+    token_provider: Callable[[str], str] | None,
+    token: str | None,
+) -> Callable[[str], str]:
+    """Turn the one way of getting tokens the caller chose into `origin -> token`."""
+    given = [
+        n
+        for n, v in (("signer", signer), ("token_provider", token_provider), ("token", token))
+        if v is not None
+    ]
+    if len(given) != 1:
+        got = f"got {' and '.join(given)}" if given else "got none"
+        raise TypeError(
+            f"{owner} needs exactly one way to get tokens: signer= with customer_id=, "
+            f"token_provider=, or token= ({got})"
+        )
+    if signer is not None:
+        if not isinstance(signer, TokenSigner):
+            raise TypeError(f"signer must be a TokenSigner, got {type(signer).__name__}")
+        if customer_id is None:
+            raise TypeError(
+                "signer= needs customer_id=: the Workato customer whose connections these are"
+            )
+        signer.subject(customer_id, user_id=user_id)  # refuse bad ids now, not per view
+        return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
+    if customer_id is not None or user_id is not None:
+        raise TypeError(
+            "customer_id= and user_id= go with signer=; a token_provider or token "
+            "already names the customer"
+        )
+    if token_provider is not None:
+        if not callable(token_provider):
+            raise TypeError(
+                "token_provider must be a callable taking the page origin and "
+                f"returning a token, got {type(token_provider).__name__}"
+            )
+        provider = token_provider
+
+        def call_provider(origin: str) -> str:
+            try:
+                value = provider(origin)
+            except Exception as exc:
+                log.debug(
+                    "token_provider failed:\n%s",
+                    redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
+                )
+                raise _TokenSourceFailed(
+                    f"token_provider raised {type(exc).__name__}: {exc}"
+                ) from None
+            return _checked_token(value, "token_provider returned")
+
+        return call_provider
+    assert token is not None
+    fixed = _checked_token(token, "token=")
+    return lambda _origin: fixed
+
+
+def _checked_token(value: object, source: str) -> str:
+    """Check that a token looks like a compact JWT, without ever echoing it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{source} a {type(value).__name__}; expected a JWT string")
+    parts = value.split(".")
+    if len(parts) != 3 or not all(parts[:2]) or any(c.isspace() for c in value):
+        raise ValueError(f"{source} a string that is not a JWT (expected header.payload.signature)")
+    return value
+
+
+def _clean_text(text: str, limit: int = protocol.MAX_STRING) -> str:
+    """Free text the kernel writes itself, bound for traits, the event log or callbacks: tokens
+    redacted, then capped (redacting can lengthen a text, so the cap comes after it)."""
+    text = redact(text)
+    if len(text) > limit:
+        text = text[: limit - len(protocol.TRUNCATION_MARKER)] + protocol.TRUNCATION_MARKER
+    return text
+
+
+def _without_tokens(event: protocol.Event) -> protocol.Event:
+    """`event` with every string field redacted and capped once more.
+
+    `protocol.parse` already redacts what the iframe sends; events the kernel makes itself (load
+    failures, diagnoses) and any future field pass here too, so nothing reaches the log unredacted.
+    """
+    changes = {
+        f.name: _clean_text(value)
+        for f in dataclasses.fields(event)
+        if isinstance(value := getattr(event, f.name), str)
+    }
+    return dataclasses.replace(event, **changes) if changes else event  # type: ignore[arg-type]
+
+
+def _describe_load_failure(kind: str, exc: BaseException) -> str:
+    """A readable reason for the view's status line, with anything token- or key-shaped removed."""
+    return _clean_text(f"Could not load the {kind}: {exc}", limit=_MAX_ERROR_TEXT)
