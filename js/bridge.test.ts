@@ -3,12 +3,15 @@ import fc from "fast-check";
 import {
   MAX_MESSAGE_BYTES,
   MessageCoalescer,
+  NavigationQueue,
   acceptMessage,
   clampHeight,
   diagnoseDelayMs,
   frameScheduler,
+  frontendOf,
   heightOf,
   makeViewId,
+  navigationMessage,
   parseFrontendCommand,
   statusLine,
   type FrameHost,
@@ -16,7 +19,8 @@ import {
 import { FakeScheduler } from "./testing";
 
 const ORIGIN = "https://workato.com";
-const accept = (data: unknown) => acceptMessage(data, true, ORIGIN, ORIGIN);
+const TRUSTED: ReadonlySet<string> = new Set([ORIGIN]);
+const accept = (data: unknown) => acceptMessage(data, true, ORIGIN, TRUSTED);
 
 describe("acceptMessage", () => {
   test("a JSON string from our frame and origin is parsed", () => {
@@ -34,12 +38,25 @@ describe("acceptMessage", () => {
 
   test("another origin is refused", () => {
     const data = JSON.stringify({ type: "click" });
-    expect(acceptMessage(data, true, "https://evil.example", ORIGIN)).toBeNull();
-    expect(acceptMessage(data, true, "https://workato.com:8443", ORIGIN)).toBeNull();
+    expect(acceptMessage(data, true, "https://evil.example", TRUSTED)).toBeNull();
+    expect(acceptMessage(data, true, "https://workato.com:8443", TRUSTED)).toBeNull();
+  });
+
+  test("every origin of the trusted set is accepted, and only those", () => {
+    const us = new Set(["https://app.workato.com", "https://workato.com", "https://www.workato.com"]);
+    const data = JSON.stringify({ type: "click" });
+    for (const origin of us) expect(acceptMessage(data, true, origin, us)).toEqual({ type: "click" });
+    expect(acceptMessage(data, true, "https://app.eu.workato.com", us)).toBeNull();
+    expect(acceptMessage(data, true, "https://evil.workato.com", us)).toBeNull();
+  });
+
+  test("Workato's wk marker is dropped before the message is forwarded", () => {
+    const data = JSON.stringify({ type: "loaded", payload: { url: "/recipes" }, wk: true });
+    expect(accept(data)).toEqual({ type: "loaded", payload: { url: "/recipes" } });
   });
 
   test("a message from another window is refused", () => {
-    expect(acceptMessage(JSON.stringify({ type: "click" }), false, ORIGIN, ORIGIN)).toBeNull();
+    expect(acceptMessage(JSON.stringify({ type: "click" }), false, ORIGIN, TRUSTED)).toBeNull();
   });
 
   test("nothing is accepted before a URL was loaded", () => {
@@ -138,13 +155,13 @@ describe("acceptMessage", () => {
         data,
         fc.boolean(),
         origins,
-        fc.option(fc.constant(ORIGIN), { nil: null }),
+        fc.option(fc.constant(TRUSTED), { nil: null }),
         (value, fromOurFrame, origin, expected) => {
           const result = acceptMessage(value, fromOurFrame, origin, expected);
           if (result === null) return;
           accepted++;
           expect(fromOurFrame).toBe(true);
-          expect(origin).toBe(expected);
+          expect(expected?.has(origin)).toBe(true);
           expect(typeof result.type).toBe("string");
           const size = new TextEncoder().encode(JSON.stringify(result)).length;
           expect(size).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
@@ -184,7 +201,43 @@ describe("parseFrontendCommand", () => {
       kind: "load",
       url,
       origin: "https://app.eu.workato.com",
+      trusted: new Set(["https://app.eu.workato.com"]),
     });
+  });
+
+  test("a load trusts the origins the kernel lists beside the URL's own, well-formed ones only", () => {
+    const origins = [
+      "https://app.eu.workato.com",
+      "http://localhost:8999",
+      "https://other.example/path",
+      "javascript:alert(1)",
+      "*",
+      42,
+    ];
+    const command = parseFrontendCommand({ kind: "load", view: "v1", url, origins }, "v1");
+    expect(command).toMatchObject({ kind: "load" });
+    expect(command?.kind === "load" && [...command.trusted].sort()).toEqual([
+      "http://localhost:8999",
+      "https://app.eu.workato.com",
+    ]);
+  });
+
+  test("navigate goes to every view and needs a Workato path", () => {
+    expect(parseFrontendCommand({ kind: "navigate", path: "/recipes" }, "v1")).toEqual({
+      kind: "navigate",
+      path: "/recipes",
+    });
+    expect(parseFrontendCommand({ kind: "navigate", view: "v2", path: "/x" }, "v1")).toBeNull();
+    for (const bad of ["recipes", "//evil.example/x", "https://evil.example", 7, undefined]) {
+      expect(parseFrontendCommand({ kind: "navigate", path: bad }, "v1")).toBeNull();
+    }
+  });
+
+  test("a new-tab URL must be http(s), and its error never echoes it", () => {
+    expect(parseFrontendCommand({ kind: "tab", view: "v1", url }, "v1")).toEqual({ kind: "tab", url });
+    const bad = parseFrontendCommand({ kind: "tab", view: "v1", url: "javascript:x()" }, "v1");
+    expect(bad?.kind).toBe("tab_error");
+    expect(JSON.stringify(bad)).not.toContain("javascript");
   });
 
   test("messages for another view are ignored", () => {
@@ -445,5 +498,60 @@ describe("MessageCoalescer", () => {
     expect(scheduler.pending).toBe(0);
     scheduler.tick();
     expect(sent).toEqual([{ type: "heightChange", n: 1 }]);
+  });
+});
+
+describe("NavigationQueue", () => {
+  const WK = "https://app.workato.com";
+  function queue() {
+    const posted: Array<[string, string]> = [];
+    return { posted, q: new NavigationQueue((message, origin) => posted.push([message, origin])) };
+  }
+
+  test("a request before loaded waits, and only the latest is posted once loaded", () => {
+    const { posted, q } = queue();
+    q.request("/recipes");
+    q.request("/dashboard");
+    expect(posted).toEqual([]);
+    q.observe({ type: "loaded", payload: { url: "/projects" } }, WK);
+    expect(posted).toEqual([[navigationMessage("/dashboard"), WK]]);
+    expect(q.waiting).toBeNull();
+  });
+
+  test("once loaded, a request is posted at once to the exact origin that posted loaded", () => {
+    const { posted, q } = queue();
+    q.observe({ type: "loaded" }, "https://www.workato.com");
+    q.request("/jobs");
+    expect(posted).toEqual([[navigationMessage("/jobs"), "https://www.workato.com"]]);
+  });
+
+  test("unloaded and a new iframe URL make it wait for loaded again", () => {
+    const { posted, q } = queue();
+    q.observe({ type: "loaded" }, WK);
+    q.observe({ type: "unloaded" }, WK);
+    q.request("/a");
+    q.reset();
+    q.observe({ type: "navigated" }, WK);
+    expect(posted).toEqual([]);
+    q.observe({ type: "loaded" }, WK);
+    expect(posted).toEqual([[navigationMessage("/a"), WK]]);
+  });
+
+  test("the message is Workato's navigation as a JSON string", () => {
+    expect(JSON.parse(navigationMessage("/recipes?folder_id=7"))).toEqual({
+      type: "navigation",
+      payload: { url: "/recipes?folder_id=7" },
+    });
+  });
+});
+
+describe("frontendOf", () => {
+  test("recognizes VS Code (desktop and web) and Colab output origins", () => {
+    expect(frontendOf("vscode-webview://1a2b3c")).toBe("vscode");
+    expect(frontendOf("https://abc123.vscode-cdn.net")).toBe("vscode");
+    expect(frontendOf("https://8ajd9-0-colab.googleusercontent.com")).toBe("colab");
+    expect(frontendOf("http://localhost:8888")).toBeNull();
+    expect(frontendOf("https://vscode-cdn.net.evil.example")).toBeNull();
+    expect(frontendOf("not a url")).toBeNull();
   });
 });

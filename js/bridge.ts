@@ -8,13 +8,16 @@ export interface WorkatoMessage {
   [key: string]: unknown;
 }
 
-export type Status = "loading" | "connected" | "disconnected" | "error";
+export type Status = "loading" | "connected" | "disconnected" | "loaded" | "error";
 
 /** What the kernel may tell one view, after validation. */
 export type FrontendCommand =
-  | { kind: "load"; url: string; origin: string }
+  | { kind: "load"; url: string; origin: string; trusted: ReadonlySet<string> }
   | { kind: "load_error"; message: string }
-  | { kind: "reload" };
+  | { kind: "reload" }
+  | { kind: "navigate"; path: string }
+  | { kind: "tab"; url: string }
+  | { kind: "tab_error"; message: string };
 
 /** Largest postMessage accepted, in UTF-8 bytes of its JSON form. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -36,18 +39,19 @@ function fitsInBytes(text: string, limit: number): boolean {
 /**
  * Decide whether a postMessage may be forwarded, and in which form.
  *
- * Accepted only when it comes from our own iframe's window, from the origin of the URL we
- * loaded, fits in MAX_MESSAGE_BYTES and is a `{type: string}` object. JSON strings are parsed,
- * objects are passed through a JSON round trip so the kernel gets exactly what was measured.
- * Never throws.
+ * Accepted only when it comes from our own iframe's window, from one of the origins the view
+ * trusts (the loaded URL's, and the other hosts of its Workato data center), fits in
+ * MAX_MESSAGE_BYTES and is a `{type: string}` object. JSON strings are parsed, objects are passed
+ * through a JSON round trip so the kernel gets exactly what was measured. Workato's `wk: true`
+ * marker is dropped, as its embedding client does. Never throws.
  */
 export function acceptMessage(
   data: unknown,
   fromOurFrame: boolean,
   origin: string,
-  expectedOrigin: string | null,
+  trusted: ReadonlySet<string> | null,
 ): WorkatoMessage | null {
-  if (!fromOurFrame || expectedOrigin === null || origin !== expectedOrigin) return null;
+  if (!fromOurFrame || trusted === null || !trusted.has(origin)) return null;
   try {
     let json: string | undefined;
     if (typeof data === "string") {
@@ -58,7 +62,9 @@ export function acceptMessage(
     }
     if (!fitsInBytes(json, MAX_MESSAGE_BYTES)) return null;
     const parsed: unknown = JSON.parse(json);
-    return isObject(parsed) && typeof parsed.type === "string" ? (parsed as WorkatoMessage) : null;
+    if (!isObject(parsed) || typeof parsed.type !== "string") return null;
+    delete parsed.wk;
+    return parsed as WorkatoMessage;
   } catch {
     return null;
   }
@@ -85,8 +91,13 @@ export function heightOf(message: WorkatoMessage): number | null {
  */
 export function parseFrontendCommand(content: unknown, view: string): FrontendCommand | null {
   if (!isObject(content)) return null;
-  if (content.kind === "reload") {
-    return content.view === undefined || content.view === view ? { kind: "reload" } : null;
+  const toAll = content.view === undefined || content.view === view;
+  if (content.kind === "reload") return toAll ? { kind: "reload" } : null;
+  if (content.kind === "navigate") {
+    const path = content.path;
+    return toAll && typeof path === "string" && path.startsWith("/") && !path.startsWith("//")
+      ? { kind: "navigate", path }
+      : null;
   }
   if (content.view !== view) return null;
   if (content.kind === "load") {
@@ -99,16 +110,32 @@ export function parseFrontendCommand(content: unknown, view: string): FrontendCo
           "expected a Workato direct_link URL. Check base_url and call reload().",
       };
     }
-    return { kind: "load", url: content.url as string, origin };
+    return { kind: "load", url: content.url as string, origin, trusted: trustedSet(origin, content.origins) };
   }
-  if (content.kind === "load_error") {
+  if (content.kind === "tab") {
+    return typeof content.url === "string" && httpOrigin(content.url) !== null
+      ? { kind: "tab", url: content.url }
+      : { kind: "tab_error", message: "The kernel sent a new-tab URL that is not http(s)." };
+  }
+  if (content.kind === "load_error" || content.kind === "tab_error") {
     const message =
       typeof content.message === "string" && content.message !== ""
         ? content.message
-        : "The kernel could not prepare the connection URL; see the kernel's log.";
-    return { kind: "load_error", message };
+        : "The kernel could not prepare the Workato URL; see the kernel's log.";
+    return { kind: content.kind, message };
   }
   return null;
+}
+
+/** The loaded URL's origin plus every well-formed http(s) origin the kernel listed. */
+function trustedSet(own: string, listed: unknown): ReadonlySet<string> {
+  const trusted = new Set([own]);
+  if (Array.isArray(listed)) {
+    for (const item of listed) {
+      if (typeof item === "string" && httpOrigin(item) === item) trusted.add(item);
+    }
+  }
+  return trusted;
 }
 
 function httpOrigin(url: string): string | null {
@@ -123,6 +150,7 @@ function httpOrigin(url: string): string | null {
 /** What the status line shows, from the synced traits and a view-local load error. */
 export interface StatusState {
   status: unknown;
+  /** What the frame shows: a connection's provider, a page's title or path. */
   provider: unknown;
   error: unknown;
   localError?: string | null;
@@ -132,10 +160,11 @@ const LABELS: Record<Status, string> = {
   loading: "Loading…",
   connected: "Connected",
   disconnected: "Disconnected",
+  loaded: "Loaded",
   error: "Error",
 };
 
-/** The status line's text and its `data-status` value, e.g. "Salesforce · Connected". */
+/** The status line's text and its `data-status` value, e.g. "salesforce · Connected". */
 export function statusLine(state: StatusState): { text: string; status: Status } {
   const text = (value: unknown): string | null =>
     typeof value === "string" && value.trim() !== "" ? value : null;
@@ -287,4 +316,72 @@ export class MessageCoalescer<T> {
     this.cancel?.();
     this.cancel = null;
   }
+}
+
+/**
+ * Workato's `navigation` requests for one view, held until its page has posted `loaded`.
+ *
+ * As Workato's embedding client does: a request made before the page is ready waits, only the
+ * latest is kept, and it is posted as a JSON string to the exact origin that posted `loaded`
+ * (never "*"). `unloaded` or a new iframe URL makes the view wait for `loaded` again.
+ */
+export class NavigationQueue {
+  private pending: string | null = null;
+  private origin: string | null = null;
+
+  constructor(private readonly post: (message: string, targetOrigin: string) => void) {}
+
+  /** Ask for `path`: posted now when the page is ready, else kept (replacing any earlier one). */
+  request(path: string): void {
+    this.pending = path;
+    this.flush();
+  }
+
+  /** An accepted message from the iframe, sent from `origin`. */
+  observe(message: WorkatoMessage, origin: string): void {
+    if (message.type === "loaded") {
+      this.origin = origin;
+      this.flush();
+    } else if (message.type === "unloaded") {
+      this.origin = null;
+    }
+  }
+
+  /** The iframe is pointed at a new URL: wait for its `loaded`. */
+  reset(): void {
+    this.origin = null;
+  }
+
+  get waiting(): string | null {
+    return this.pending;
+  }
+
+  private flush(): void {
+    if (this.pending === null || this.origin === null) return;
+    const path = this.pending;
+    this.pending = null;
+    this.post(navigationMessage(path), this.origin);
+  }
+}
+
+/** Workato's host-to-iframe `navigation` message, as the JSON string its pages expect. */
+export function navigationMessage(path: string): string {
+  return JSON.stringify({ type: "navigation", payload: { url: path } });
+}
+
+/** The frontend a page origin belongs to, when it is one with known embedding caveats. */
+export type Frontend = "vscode" | "colab" | null;
+
+export function frontendOf(origin: string): Frontend {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "vscode-webview:" || url.hostname.endsWith(".vscode-cdn.net")) {
+    return "vscode";
+  }
+  if (url.hostname.endsWith("-colab.googleusercontent.com")) return "colab";
+  return null;
 }

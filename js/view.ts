@@ -1,12 +1,15 @@
-// One view of a Workato iframe widget: wires the iframe, the page's message events and the
-// model to the rules in bridge.ts. Decisions live there; this file only connects them and cleans up after itself.
+// One view of a Workato iframe widget (a connection or a full page): wires the iframe, the page's
+// message events and the model to the rules in bridge.ts. Decisions live there; this file only
+// connects them and cleans up after itself.
 import type { RenderProps } from "@anywidget/types";
 import {
   MessageCoalescer,
+  NavigationQueue,
   acceptMessage,
   clampHeight,
   diagnoseDelayMs,
   frameScheduler,
+  frontendOf,
   heightOf,
   makeViewId,
   parseFrontendCommand,
@@ -16,58 +19,96 @@ import {
   type WorkatoMessage,
 } from "./bridge";
 
-/** Traits synced from ConnectionWidget (Python -> JS). */
+/** Traits synced from a WorkatoFrame (Python -> JS); a kind's own traits are absent otherwise. */
 export interface Model {
-  connection_id: number;
+  frame_kind?: "connection" | "page";
   height: number;
-  connected: boolean | null;
-  provider: string | null;
   error: string | null;
   status: Status;
   diagnose_after: number | null;
+  /** Show "Open in a new tab": true, false, or null to decide by frontend (VS Code: shown). */
+  new_tab_link?: boolean | null;
+  connection_id?: number;
+  connected?: boolean | null;
+  provider?: string | null;
+  path?: string;
+  title?: string | null;
+}
+
+export interface ViewOptions {
+  /** How long a view waits for the kernel's first answer before saying it needs a kernel. */
+  kernelWaitMs: number;
 }
 
 const DEFAULT_HEIGHT = 150;
 /** Heights still reach the kernel when rAF is paused (hidden tab), at most this late. */
 const BACKSTOP_MS = 250;
-const STATUS_TRAITS = ["status", "error", "provider"] as const;
+const KERNEL_WAIT_MS = 5000;
+/** How often an opened tab is checked for having been closed. */
+const TAB_POLL_MS = 1000;
+const STATUS_TRAITS = ["status", "error", "provider", "path", "title"] as const;
+const NO_KERNEL =
+  "This widget needs a running Python kernel: run its cell again. Saved output shows no live " +
+  "Workato state.";
 
 /** Render one view. Returns its cleanup; aborting `signal` cleans up too. */
 export function render(props: RenderProps<Model>): () => void {
   return mount(props, frameScheduler(window, BACKSTOP_MS));
 }
 
-/** render() with the height scheduler injected, so tests can count frames deterministically. */
-export function mount({ model, el, signal }: RenderProps<Model>, schedule: Scheduler): () => void {
+/** render() with the height scheduler (and timings) injected, so tests run deterministically. */
+export function mount(
+  { model, el, signal }: RenderProps<Model>,
+  schedule: Scheduler,
+  options: ViewOptions = { kernelWaitMs: KERNEL_WAIT_MS },
+): () => void {
   const view = makeViewId(globalThis.crypto);
   const pageOrigin = window.location.origin;
+  const kind = model.get("frame_kind") === "page" ? "page" : "connection";
 
   const container = document.createElement("div");
-  container.className = "workato-connection";
+  container.className = `workato-frame workato-${kind}`;
   container.dataset.view = view;
-  const statusEl = document.createElement("div");
-  statusEl.className = "workato-connection-status";
-  statusEl.setAttribute("role", "status");
-  statusEl.setAttribute("aria-live", "polite");
-  Object.assign(statusEl.style, {
+  const header = document.createElement("div");
+  Object.assign(header.style, {
+    display: "flex",
+    gap: "12px",
+    alignItems: "baseline",
     fontSize: "var(--jp-ui-font-size1, 13px)",
     margin: "0 0 4px",
   });
+  const statusEl = document.createElement("div");
+  statusEl.className = `workato-frame-status workato-${kind}-status`;
+  statusEl.setAttribute("role", "status");
+  statusEl.setAttribute("aria-live", "polite");
+  const tabLink = document.createElement("a");
+  tabLink.className = "workato-open-tab";
+  tabLink.href = "#";
+  tabLink.textContent = "Open in a new tab";
+  tabLink.title = "Opens this Workato page on its own, with a fresh single-use token";
+  header.append(statusEl, tabLink);
   // No `sandbox`: Workato's OAuth flow opens pop-ups from this frame.
   const frame = document.createElement("iframe");
-  frame.className = "workato-connection-frame";
-  frame.title = "Workato connection";
+  frame.className = `workato-frame-iframe workato-${kind}-frame`;
+  frame.title = kind === "page" ? "Workato page" : "Workato connection";
   frame.referrerPolicy = "strict-origin-when-cross-origin"; // never the notebook's path or query
-  Object.assign(frame.style, { display: "block", width: "100%", border: "0" });
+  // Hidden until the kernel gave it a URL: never an empty box under a stale status.
+  Object.assign(frame.style, { display: "none", width: "100%", border: "0" });
   setHeight(clampHeight(model.get("height")) || DEFAULT_HEIGHT);
-  container.append(statusEl, frame);
+  container.append(header, frame);
   el.append(container);
 
-  // Origin of the URL in frame.src; the URL itself is kept nowhere else.
-  let expectedOrigin: string | null = null;
+  // Origins this view accepts messages from; the URL itself is kept nowhere but frame.src.
+  let trusted: ReadonlySet<string> | null = null;
+  let droppedOrigin: string | null = null;
   let localError: string | null = null;
+  let answered = false; // the kernel answered a `ready` (load or load_error)
+  let offline = false; // ... and did not within kernelWaitMs
   let heard = false; // a message was accepted since frame.src was last set
   let silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  let kernelTimer: ReturnType<typeof setTimeout> | undefined;
+  let tab: Window | null = null;
+  let tabTimer: ReturnType<typeof setInterval> | undefined;
 
   function setHeight(height: number): void {
     frame.style.height = `${height}px`;
@@ -85,17 +126,51 @@ export function mount({ model, el, signal }: RenderProps<Model>, schedule: Sched
     (message) => send({ kind: "message", view, message }),
     schedule,
   );
+  const navigation = new NavigationQueue((message, targetOrigin) => {
+    frame.contentWindow?.postMessage(message, targetOrigin);
+  });
 
   function showStatus(): void {
-    const line = statusLine({
-      status: model.get("status"),
-      provider: model.get("provider"),
-      error: model.get("error"),
-      localError,
-    });
+    let line: { text: string; status: Status };
+    if (!answered) {
+      line = offline
+        ? { text: NO_KERNEL, status: "error" }
+        : { text: "Waiting for the Python kernel…", status: "loading" };
+    } else {
+      const subject =
+        kind === "page" ? model.get("title") || model.get("path") : model.get("provider");
+      line = statusLine({
+        status: model.get("status"),
+        provider: subject,
+        error: model.get("error"),
+        localError,
+      });
+    }
     statusEl.textContent = line.text;
-    statusEl.dataset.status = line.status;
+    statusEl.dataset.status = offline && !answered ? "offline" : line.status;
     statusEl.style.color = line.status === "error" ? "var(--jp-error-color1, #d32f2f)" : "";
+    const wanted = model.get("new_tab_link");
+    const showLink = answered && (wanted ?? frontendOf(pageOrigin) === "vscode");
+    tabLink.style.display = showLink ? "" : "none";
+  }
+
+  function ready(): void {
+    clearTimeout(kernelTimer);
+    kernelTimer = setTimeout(() => {
+      kernelTimer = undefined;
+      if (!answered) {
+        offline = true;
+        showStatus();
+      }
+    }, options.kernelWaitMs);
+    send({ kind: "ready", view, origin: pageOrigin });
+  }
+
+  function kernelAnswered(): void {
+    clearTimeout(kernelTimer);
+    kernelTimer = undefined;
+    answered = true;
+    offline = false;
   }
 
   function stopSilenceTimer(): void {
@@ -103,31 +178,63 @@ export function mount({ model, el, signal }: RenderProps<Model>, schedule: Sched
     silenceTimer = undefined;
   }
 
+  function stopTabWatch(): void {
+    clearInterval(tabTimer);
+    tabTimer = undefined;
+  }
+
   function onCustom(content: unknown): void {
     const command = parseFrontendCommand(content, view);
     if (command === null) return;
-    if (command.kind === "reload") {
-      send({ kind: "ready", view, origin: pageOrigin });
-    } else if (command.kind === "load_error") {
-      localError = command.message;
-      showStatus();
-    } else {
-      stopSilenceTimer();
-      heard = false;
-      localError = null;
-      expectedOrigin = command.origin;
-      frame.src = command.url;
-      showStatus();
+    switch (command.kind) {
+      case "reload":
+        ready();
+        return;
+      case "navigate":
+        navigation.request(command.path);
+        return;
+      case "load_error":
+        kernelAnswered();
+        localError = command.message;
+        showStatus();
+        return;
+      case "tab":
+        if (tab !== null && !tab.closed) tab.location.replace(command.url);
+        return;
+      case "tab_error":
+        tab?.close();
+        tab = null;
+        stopTabWatch();
+        localError = command.message;
+        showStatus();
+        return;
+      case "load":
+        kernelAnswered();
+        stopSilenceTimer();
+        heard = false;
+        droppedOrigin = null;
+        localError = null;
+        trusted = command.trusted;
+        navigation.reset();
+        frame.src = command.url;
+        frame.style.display = "block";
+        showStatus();
     }
   }
 
   function onMessage(event: MessageEvent): void {
     const own = frame.contentWindow;
     const fromOurFrame = own !== null && event.source === own;
-    const message = acceptMessage(event.data, fromOurFrame, event.origin, expectedOrigin);
-    if (message === null) return;
+    const message = acceptMessage(event.data, fromOurFrame, event.origin, trusted);
+    if (message === null) {
+      if (fromOurFrame && trusted !== null && !trusted.has(event.origin)) {
+        droppedOrigin = event.origin; // named by the silent-iframe diagnosis
+      }
+      return;
+    }
     heard = true;
     stopSilenceTimer();
+    navigation.observe(message, event.origin);
     const height = heightOf(message);
     if (height === null) {
       coalescer.other(message);
@@ -138,19 +245,50 @@ export function mount({ model, el, signal }: RenderProps<Model>, schedule: Sched
   }
 
   function onFrameLoad(): void {
-    if (expectedOrigin === null || heard) return; // about:blank, or the page already spoke
+    if (trusted === null || heard) return; // about:blank, or the page already spoke
     const seconds = model.get("diagnose_after");
     const delay = diagnoseDelayMs(seconds);
     stopSilenceTimer();
     if (delay === null) return;
     silenceTimer = setTimeout(() => {
       silenceTimer = undefined;
-      if (!heard) send({ kind: "silent", view, origin: pageOrigin, seconds });
+      if (heard) return;
+      const report: Record<string, unknown> = { kind: "silent", view, origin: pageOrigin, seconds };
+      if (droppedOrigin !== null) report.dropped_origin = droppedOrigin;
+      send(report);
     }, delay);
   }
 
   function onDiagnoseChange(): void {
     if (diagnoseDelayMs(model.get("diagnose_after")) === null) stopSilenceTimer();
+  }
+
+  function onTabClick(event: MouseEvent): void {
+    event.preventDefault();
+    // Opened now, inside the click, so no pop-up blocker objects; its URL comes from the kernel
+    // (a fresh single-use token) and goes straight into the tab, nowhere else.
+    const opened = window.open("", "_blank");
+    if (opened === null) {
+      localError = "The browser blocked the new tab: allow pop-ups for this page and try again.";
+      showStatus();
+      return;
+    }
+    try {
+      opened.opener = null;
+    } catch {
+      // Some browsers make `opener` read-only; the tab is ours either way.
+    }
+    tab?.close();
+    tab = opened;
+    send({ kind: "open_tab", view, origin: pageOrigin });
+    stopTabWatch();
+    tabTimer = setInterval(() => {
+      if (tab === null || tab.closed) {
+        tab = null;
+        stopTabWatch();
+        send({ kind: "tab_closed", view });
+      }
+    }, TAB_POLL_MS);
   }
 
   let cleaned = false;
@@ -159,28 +297,33 @@ export function mount({ model, el, signal }: RenderProps<Model>, schedule: Sched
     cleaned = true;
     window.removeEventListener("message", onMessage);
     frame.removeEventListener("load", onFrameLoad);
+    tabLink.removeEventListener("click", onTabClick);
     signal?.removeEventListener("abort", cleanup);
     model.off("msg:custom", onCustom);
     for (const trait of STATUS_TRAITS) model.off(`change:${trait}`, showStatus);
+    model.off("change:new_tab_link", showStatus);
     model.off("change:diagnose_after", onDiagnoseChange);
     coalescer.dispose();
     stopSilenceTimer();
+    stopTabWatch();
+    clearTimeout(kernelTimer);
     container.remove(); // removing the iframe unloads Workato's page
   }
 
   window.addEventListener("message", onMessage, { signal });
   frame.addEventListener("load", onFrameLoad, { signal });
+  tabLink.addEventListener("click", onTabClick, { signal });
   signal?.addEventListener("abort", cleanup, { once: true });
   model.on("msg:custom", onCustom);
   for (const trait of STATUS_TRAITS) model.on(`change:${trait}`, showStatus);
+  model.on("change:new_tab_link", showStatus);
   model.on("change:diagnose_after", onDiagnoseChange);
   showStatus();
 
   if (signal?.aborted) {
     cleanup();
   } else {
-    send({ kind: "ready", view, origin: pageOrigin });
+    ready();
   }
   return cleanup;
 }
-

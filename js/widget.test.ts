@@ -29,10 +29,10 @@ function open(traits: Partial<Model> = {}, schedule?: Scheduler) {
   document.body.append(el);
   const controller = new AbortController();
   const props = renderProps(model, el, controller.signal);
-  const cleanup = schedule ? mount(props, schedule) : render(props);
+  const cleanup = schedule ? mount(props, schedule, { kernelWaitMs: 3000 }) : render(props);
   const view: string = model.sent[0].view;
-  const frame = el.querySelector<HTMLIFrameElement>("iframe.workato-connection-frame")!;
-  const status = el.querySelector<HTMLElement>(".workato-connection-status")!;
+  const frame = el.querySelector<HTMLIFrameElement>("iframe.workato-frame-iframe")!;
+  const status = el.querySelector<HTMLElement>(".workato-frame-status")!;
   return {
     model,
     el,
@@ -41,8 +41,8 @@ function open(traits: Partial<Model> = {}, schedule?: Scheduler) {
     view,
     frame,
     status,
-    load(url = URL_WITH_TOKEN) {
-      model.receive({ kind: "load", view, url });
+    load(url = URL_WITH_TOKEN, origins?: string[]) {
+      model.receive({ kind: "load", view, url, origins });
     },
     /** Deliver a postMessage as the browser would, from our iframe unless told otherwise. */
     post(data: unknown, from: { origin?: string; source?: Window | null } = {}) {
@@ -113,7 +113,7 @@ describe("render", () => {
     expect(v.frame.style.width).toBe("100%");
     expect(v.frame.style.height).toBe("150px");
     expect(v.status.dataset.status).toBe("loading");
-    expect(v.status.textContent).toBe("Loading…");
+    expect(v.status.textContent).toBe("Waiting for the Python kernel…");
   });
 
   test("the initial height comes from the height trait when set", () => {
@@ -362,6 +362,7 @@ describe("heightChange", () => {
 describe("status line", () => {
   test("follows the status, provider and error traits", () => {
     const v = openView();
+    v.load();
     v.model.set("provider", "Salesforce");
     v.model.set("status", "connected");
     expect(v.status.textContent).toBe("Salesforce · Connected");
@@ -375,8 +376,9 @@ describe("status line", () => {
     expect(v.status.textContent).toBe("Salesforce · Disconnected");
   });
 
-  test("renders traits present at render time", () => {
+  test("renders traits present at render time once the kernel answered", () => {
     const v = openView({ provider: "Jira", status: "connected" });
+    v.load();
     expect(v.status.textContent).toBe("Jira · Connected");
   });
 });
@@ -441,8 +443,11 @@ describe("diagnostics", () => {
   test("the about:blank load before any URL starts nothing", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const v = openView({}, new FakeScheduler().schedule);
+    const timers = vi.getTimerCount(); // the wait for the kernel's first answer
     fireLoad(v);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(timers);
+    vi.advanceTimersByTime(60_000);
+    expect(v.model.sentOf("silent")).toEqual([]);
   });
 
   test("a new load re-arms the check", () => {
@@ -546,6 +551,160 @@ describe("cleanup", () => {
     });
     expect(() => v.post(JSON.stringify({ type: "click" }))).not.toThrow();
     expect(() => v.model.receive({ kind: "reload" })).not.toThrow();
+  });
+});
+
+describe("trusted origins", () => {
+  const OTHER = "http://localhost:8123";
+
+  test("a message from any origin the kernel listed is accepted", () => {
+    const v = openView();
+    v.load(URL_WITH_TOKEN, [ORIGIN, OTHER]);
+    v.post(JSON.stringify({ type: "click", wk: true }), { origin: OTHER });
+    expect(v.forwarded()).toEqual([{ kind: "message", view: v.view, message: { type: "click" } }]);
+  });
+
+  test("the silent report names the untrusted origin our own iframe posted from", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView({ diagnose_after: 2 }, new FakeScheduler().schedule);
+    v.load();
+    v.frame.dispatchEvent(new Event("load"));
+    v.post(JSON.stringify({ type: "click" }), { origin: OTHER });
+    v.post(JSON.stringify({ type: "click" }), { origin: "https://evil.example", source: null });
+    vi.advanceTimersByTime(2_000);
+    expect(v.forwarded()).toEqual([]);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 2, dropped_origin: OTHER },
+    ]);
+  });
+});
+
+describe("navigation", () => {
+  const navigation = (path: string) => JSON.stringify({ type: "navigation", payload: { url: path } });
+
+  test("navigate waits for the page's loaded, then posts the latest to its exact origin", () => {
+    const v = openView({ frame_kind: "page", path: "/recipes" });
+    v.load();
+    const post = vi.spyOn(v.frame.contentWindow!, "postMessage");
+    v.model.receive({ kind: "navigate", path: "/jobs" });
+    v.model.receive({ kind: "navigate", path: "/dashboard" });
+    expect(post).not.toHaveBeenCalled();
+    v.post(JSON.stringify({ type: "loaded", payload: { url: "/recipes" }, wk: true }));
+    expect(post.mock.calls).toEqual([[navigation("/dashboard"), ORIGIN]]);
+    v.model.receive({ kind: "navigate", path: "/projects" });
+    expect(post.mock.calls[post.mock.calls.length - 1]).toEqual([navigation("/projects"), ORIGIN]);
+  });
+
+  test("a forged loaded from another window never releases a navigation", () => {
+    const v = openView({ frame_kind: "page", path: "/recipes" });
+    v.load();
+    const post = vi.spyOn(v.frame.contentWindow!, "postMessage");
+    v.model.receive({ kind: "navigate", path: "/jobs" });
+    v.post(JSON.stringify({ type: "loaded" }), { source: window });
+    expect(post).not.toHaveBeenCalled();
+  });
+
+  test("a page view shows its title, else its path, in the status line", () => {
+    const v = openView({ frame_kind: "page", path: "/recipes", status: "loading" });
+    v.load();
+    v.model.set("status", "loaded");
+    expect(v.status.textContent).toBe("/recipes · Loaded");
+    v.model.set("title", "Recipes");
+    expect(v.status.textContent).toBe("Recipes · Loaded");
+    expect(v.el.querySelector("iframe.workato-page-frame")).toBe(v.frame);
+  });
+});
+
+describe("without a kernel", () => {
+  test("the iframe stays hidden until the kernel gives it a URL", () => {
+    const v = openView();
+    expect(v.frame.style.display).toBe("none");
+    v.load();
+    expect(v.frame.style.display).toBe("block");
+  });
+
+  test("saved state is never shown as live: no stale Connected before the kernel answers", () => {
+    const v = openView({ provider: "salesforce", connected: true, status: "connected" });
+    expect(v.status.textContent).toBe("Waiting for the Python kernel…");
+    expect(v.status.textContent).not.toContain("Connected");
+  });
+
+  test("no answer to ready within the wait says a running kernel is needed", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView({ status: "connected" }, new FakeScheduler().schedule);
+    vi.advanceTimersByTime(2_999);
+    expect(v.status.textContent).toBe("Waiting for the Python kernel…");
+    vi.advanceTimersByTime(1);
+    expect(v.status.textContent).toMatch(/needs a running Python kernel: run its cell again/);
+    expect(v.status.dataset.status).toBe("offline");
+    expect(v.frame.style.display).toBe("none");
+    v.load(); // a kernel came back after all
+    expect(v.status.textContent).toBe("Connected");
+  });
+
+  test("a load_error is an answer too: no kernel message after it", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView({}, new FakeScheduler().schedule);
+    v.model.receive({ kind: "load_error", view: v.view, message: "no key" });
+    vi.advanceTimersByTime(10_000);
+    expect(v.status.textContent).toBe("Error: no key");
+  });
+});
+
+describe("open in a new tab", () => {
+  function fakeTab() {
+    return { closed: false, opener: {} as unknown, close: vi.fn(), location: { replace: vi.fn() } };
+  }
+
+  test("the link is hidden by default outside VS Code and shown when asked for", () => {
+    const v = openView();
+    v.load();
+    const link = v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!;
+    expect(link.style.display).toBe("none");
+    v.model.set("new_tab_link", true);
+    expect(link.style.display).toBe("");
+  });
+
+  test("a click opens a blank tab at once, then the kernel's fresh URL goes only into it", () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const v = openView({ new_tab_link: true });
+    v.load();
+    const tab = fakeTab();
+    const open = vi.spyOn(window, "open").mockReturnValue(tab as unknown as Window);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    expect(open).toHaveBeenCalledWith("", "_blank");
+    expect(tab.opener).toBeNull();
+    expect(v.model.sentOf("open_tab")).toEqual([
+      { kind: "open_tab", view: v.view, origin: window.location.origin },
+    ]);
+    const fresh = `${ORIGIN}/direct_link/embedded/connections/7?workato_dl_token=tok3nNeverInDom`;
+    expect(v.el.innerHTML).not.toContain("tok3nNeverInDom");
+    v.model.receive({ kind: "tab", view: v.view, url: fresh });
+    expect(tab.location.replace).toHaveBeenCalledWith(fresh);
+    expect(v.el.innerHTML).not.toContain("tok3nNeverInDom");
+    tab.closed = true;
+    vi.advanceTimersByTime(1000);
+    expect(v.model.sentOf("tab_closed")).toEqual([{ kind: "tab_closed", view: v.view }]);
+  });
+
+  test("a blocked pop-up is said in the status line, and nothing is asked of the kernel", () => {
+    const v = openView({ new_tab_link: true });
+    v.load();
+    vi.spyOn(window, "open").mockReturnValue(null);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    expect(v.status.textContent).toMatch(/blocked the new tab: allow pop-ups/);
+    expect(v.model.sentOf("open_tab")).toEqual([]);
+  });
+
+  test("a tab_error closes the blank tab and shows the reason", () => {
+    const v = openView({ new_tab_link: true });
+    v.load();
+    const tab = fakeTab();
+    vi.spyOn(window, "open").mockReturnValue(tab as unknown as Window);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    v.model.receive({ kind: "tab_error", view: v.view, message: "token_provider raised" });
+    expect(tab.close).toHaveBeenCalled();
+    expect(v.status.textContent).toContain("token_provider raised");
   });
 });
 

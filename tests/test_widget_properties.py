@@ -35,7 +35,12 @@ origins = (
     | texts
     | json_values
 )
-kinds = st.sampled_from(["ready", "message", "silent", "load", "reload", "launch"]) | json_values
+kinds = (
+    st.sampled_from(
+        ["ready", "message", "silent", "load", "reload", "launch", "open_tab", "tab_closed"]
+    )
+    | json_values
+)
 frontend_contents = (
     st.fixed_dictionaries(
         {"kind": kinds, "view": views | json_values},
@@ -96,26 +101,25 @@ def assert_traits_valid(widget: ConnectionWidget) -> None:
 def assert_expected_replies(
     content: object, replies: list[dict[str, Any]], public_pem: bytes
 ) -> None:
-    """Only a `ready` with a valid view id is answered, once, to that view; nothing else is."""
+    """Only a `ready` (or `open_tab`) with a valid view id is answered, once, to that view."""
     view = content.get("view") if isinstance(content, dict) else None
-    answered = (
-        isinstance(content, dict)
-        and content.get("kind") == "ready"
-        and isinstance(view, str)
-        and 0 < len(view) <= 64
-    )
+    kind = content.get("kind") if isinstance(content, dict) else None
+    answered = kind in ("ready", "open_tab") and isinstance(view, str) and 0 < len(view) <= 64
     if not answered:
         assert replies == []
         return
     assert len(replies) == 1
     (reply,) = replies
     assert reply["view"] == view
-    assert reply["kind"] in {"load", "load_error"}
-    if reply["kind"] == "load_error":
+    url_kind, error_kind = ("load", "load_error") if kind == "ready" else ("tab", "tab_error")
+    assert reply["kind"] in {url_kind, error_kind}
+    if reply["kind"] == error_kind:
         assert set(reply) == {"kind", "view", "message"}
         assert isinstance(reply["message"], str)
         return
-    assert set(reply) == {"kind", "view", "url"}
+    assert set(reply) == (
+        {"kind", "view", "url", "origins"} if kind == "ready" else {"kind", "view", "url"}
+    )
     prefix = f"https://app.workato.com/direct_link/embedded/connections/{CONNECTION_ID}?"
     assert reply["url"].startswith(prefix)
     (token,) = parse_qs(urlsplit(reply["url"]).query)["workato_dl_token"]
@@ -141,7 +145,7 @@ def test_any_iframe_messages_never_raise_and_keep_traits_valid(
 
 @FAST
 @given(st.lists(frontend_contents, max_size=8))
-def test_any_frontend_contents_never_raise_and_answer_only_a_ready(
+def test_any_frontend_contents_never_raise_and_answer_only_a_ready_or_open_tab(
     signer: TokenSigner, public_pem: bytes, batch: list[object]
 ) -> None:
     observed = Observed(signer)

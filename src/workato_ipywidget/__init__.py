@@ -10,6 +10,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .api import (
+        ApiConnectionError,
+        ApiError,
+        AuthenticationError,
+        Connection,
+        Customer,
+        EmbeddedApi,
+        NotFoundError,
+        RateLimitError,
+    )
     from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
     from .page import EmbeddedPage
@@ -40,6 +50,14 @@ _EXPORTS = {
     "ExternalId": "token",
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
+    "EmbeddedApi": "api",
+    "Connection": "api",
+    "Customer": "api",
+    "ApiError": "api",
+    "AuthenticationError": "api",
+    "NotFoundError": "api",
+    "RateLimitError": "api",
+    "ApiConnectionError": "api",
     "Sandbox": "sandbox",
     "Event": "protocol",
     "HeightChange": "protocol",
@@ -54,10 +72,16 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ApiConnectionError",
+    "ApiError",
+    "AuthenticationError",
     "Click",
+    "Connection",
     "ConnectionStatusChange",
     "ConnectionWidget",
+    "Customer",
     "DataCenter",
+    "EmbeddedApi",
     "EmbeddedPage",
     "ErrorMessage",
     "Event",
@@ -67,6 +91,8 @@ __all__ = [
     "Loaded",
     "LoggedEvent",
     "Navigated",
+    "NotFoundError",
+    "RateLimitError",
     "Rejected",
     "Sandbox",
     "TokenSigner",

@@ -16,6 +16,7 @@ __all__ = [
     "DataCenter",
     "api_base_url",
     "connection_url",
+    "frontend_of",
     "normalize_origin",
     "origin_of",
     "page_url",
@@ -303,6 +304,21 @@ def normalize_origin(origin: object) -> str:
             "scheme://host[:port], e.g. 'https://notebooks.example.com'"
         )
     return _origin(scheme, parts, what="origin")
+
+
+def frontend_of(origin: str) -> str | None:
+    """The notebook frontend a page origin belongs to, when it has embedding caveats.
+
+    "vscode" for VS Code's webviews (``vscode-webview://``, ``*.vscode-cdn.net`` on the web),
+    "colab" for Colab's output frames (``*-colab.googleusercontent.com``), else None.
+    """
+    parts = urllib.parse.urlsplit(origin)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() == "vscode-webview" or host.endswith(".vscode-cdn.net"):
+        return "vscode"
+    if host.endswith("-colab.googleusercontent.com"):
+        return "colab"
+    return None
 
 
 def _data_center(value: DataCenter | str) -> DataCenter:

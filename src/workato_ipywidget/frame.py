@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import itertools
 import logging
 import math
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -70,6 +72,8 @@ class WorkatoFrame(anywidget.AnyWidget):
     height = traitlets.Int(150).tag(sync=True)
     error = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     diagnose_after = traitlets.Float(15.0, allow_none=True).tag(sync=True)
+    new_tab_link = traitlets.Bool(None, allow_none=True).tag(sync=True)
+    """Show "Open in a new tab" on the status line: None decides by frontend (shown in VS Code)."""
     # Each subclass declares `status` as an Enum of its own states, "loading" first.
 
     _KIND: ClassVar[str]
@@ -89,9 +93,15 @@ class WorkatoFrame(anywidget.AnyWidget):
         base_url: str | None = None,
         trusted_origins: Iterable[str] | None = None,
         diagnose_after: float | None = 15.0,
+        new_tab_link: bool | None = None,
         max_events: int = 200,
         **kwargs: Any,
     ) -> None:
+        if new_tab_link is not None and not isinstance(new_tab_link, bool):
+            raise TypeError(
+                "new_tab_link must be True, False or None (shown where the frontend needs it), "
+                f"got {type(new_tab_link).__name__}"
+            )
         self._mint = _token_source(
             type(self).__name__, signer, customer_id, user_id, token_provider, token
         )
@@ -101,12 +111,17 @@ class WorkatoFrame(anywidget.AnyWidget):
             raise ValueError(f"max_events must be a positive int, got {max_events!r}")
         # Set before the comm opens, so the page's first state already says what it shows.
         self.set_trait("frame_kind", self._KIND)
-        super().__init__(diagnose_after=_check_diagnose_after(diagnose_after), **kwargs)
+        super().__init__(
+            diagnose_after=_check_diagnose_after(diagnose_after),
+            new_tab_link=new_tab_link,
+            **kwargs,
+        )
         self._events: collections.deque[LoggedEvent] = collections.deque(maxlen=max_events)
         self._callbacks: dict[str, list[Callback]] = {kind: [] for kind in self._CALLBACK_KINDS}
         self._diagnosing = False
         self._status_before_diagnosis: str = "loading"
         self._rejections = 0
+        self._tabs: set[str] = set()  # views whose "Open in a new tab" page is open
         self.on_msg(self._on_frontend_msg)
 
     # -- public API -------------------------------------------------------------------------
@@ -154,6 +169,13 @@ class WorkatoFrame(anywidget.AnyWidget):
             raise ValueError(
                 f"wait_for: {name!r} is not a state trait of {type(self).__name__}; use one of "
                 f"{', '.join(sorted(self._STATE_TRAITS))}"
+            )
+        blocker = _await_blocker()
+        if blocker is not None:
+            raise RuntimeError(
+                f"wait_for cannot work here: {blocker}, so the page's messages would only arrive "
+                "after this cell finished. React with observe(...) or on_status_change(...) / "
+                "on_navigate(...) callbacks instead, or read the trait in a later cell."
             )
         current = getattr(self, name)
         if predicate(current):
@@ -229,6 +251,10 @@ class WorkatoFrame(anywidget.AnyWidget):
             self._diagnose(
                 view, content.get("origin"), content.get("seconds"), content.get("dropped_origin")
             )
+        elif kind == "open_tab":
+            self._open_tab(view, content.get("origin"))
+        elif kind == "tab_closed":
+            self._tab_closed(view)
         else:
             log.warning("ignored a frontend message of unknown kind %.40r", redact(str(kind)))
 
@@ -245,6 +271,26 @@ class WorkatoFrame(anywidget.AnyWidget):
             self._record(view, protocol.ErrorMessage(message=message, type="load_error"))
             return
         self.send({"kind": "load", "view": view, "url": url, "origins": list(self._trusted)})
+
+    def _open_tab(self, view: str, origin: object) -> None:
+        """A view's "Open in a new tab" was clicked: a URL with a fresh single-use token for it."""
+        try:
+            url = self._frame_url(self._mint(endpoints.normalize_origin(origin)))
+        except Exception as exc:
+            message = _describe_load_failure(self._KIND, exc)
+            log.warning("%s: could not open a new tab: %s", self._describe_self(), message)
+            self.send({"kind": "tab_error", "view": view, "message": message})
+            return
+        log.info("%s: opened in a new tab", self._describe_self())
+        self._tabs.add(view)
+        self.send({"kind": "tab", "view": view, "url": url})
+        self._tab_opened()
+
+    def _tab_closed(self, view: str) -> None:
+        self._tabs.discard(view)
+
+    def _tab_opened(self) -> None:
+        """Hook: a view's page opened in a tab of its own (where its messages cannot reach us)."""
 
     def _receive(self, view: str, message: object) -> None:
         result = protocol.parse(message)
@@ -268,6 +314,7 @@ class WorkatoFrame(anywidget.AnyWidget):
     def _diagnose(self, view: str, origin: object, seconds: object, dropped: object) -> None:
         """A view's iframe loaded but no trusted message came: explain the usual causes."""
         page_origin = _shown_origin(origin) or "this notebook page's origin"
+        frontend = endpoints.frontend_of(page_origin)
         waited = (
             f"{seconds:g} s"
             if isinstance(seconds, (int, float))
@@ -283,6 +330,20 @@ class WorkatoFrame(anywidget.AnyWidget):
                 f"widget does not trust (it trusts {trusted}), so all were dropped. If "
                 f"{dropped_origin} is a Workato host you expect the page to move to, pass "
                 f"trusted_origins=[{dropped_origin!r}]; otherwise check base_url."
+            )
+        elif frontend == "vscode":
+            text = (
+                f"The Workato iframe loaded but sent no message after {waited}. This notebook "
+                f"runs in VS Code, whose outputs live in a {page_origin} page: Workato cannot "
+                "allowlist that origin (it changes every session), and iframes there cannot open "
+                'the pop-ups OAuth needs. Use "Open in a new tab" on the status line.'
+            )
+        elif frontend == "colab":
+            text = (
+                f"The Workato iframe loaded but sent no message after {waited}. Colab shows each "
+                f"output in its own frame on {page_origin}: add that origin to Workato's allowed "
+                "origins for this customer (it can change between sessions), and allow "
+                f"third-party cookies for {endpoints.origin_of(self._base_url)}."
             )
         else:
             text = (
@@ -348,6 +409,33 @@ class WorkatoFrame(anywidget.AnyWidget):
                     callback,
                     redact(traceback.format_exc()),
                 )
+
+
+def _await_blocker() -> str | None:
+    """Why this kernel cannot deliver widget messages while a cell awaits, or None if it can."""
+    marimo = sys.modules.get("marimo")
+    running_in_notebook = getattr(marimo, "running_in_notebook", None)
+    if callable(running_in_notebook) and running_in_notebook():
+        return "marimo runs one kernel request at a time"
+    if "ipykernel" in sys.modules:
+        from ipykernel.kernelbase import Kernel
+
+        if Kernel.initialized():
+            version = _version_tuple(getattr(sys.modules["ipykernel"], "__version__", "0"))
+            if version < (7, 4):
+                return (
+                    f"ipykernel {'.'.join(map(str, version))} handles no comm message while a "
+                    "cell runs (7.4 and later do: pip install -U ipykernel)"
+                )
+    return None
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:2]:
+        digits = "".join(itertools.takewhile(str.isdigit, piece))
+        parts.append(int(digits or 0))
+    return tuple(parts)
 
 
 class _TokenSourceFailed(Exception):
