@@ -37,7 +37,7 @@ from workato_ipywidget.sandbox import Sandbox
 ARTIFACTS = REPO / "test-artifacts"
 E2E_DIR = Path(__file__).resolve().parent
 VIEWPORT = {"width": 1280, "height": 1000}
-MARIMO_APPS = [E2E_DIR / "marimo_apps" / "widget_app.py"]
+MARIMO_APPS = [E2E_DIR / "marimo_apps" / "widget_app.py", REPO / "notebooks" / "demo_marimo.py"]
 
 Server = TypeVar("Server", bound=ServerProcess)
 

@@ -95,3 +95,21 @@ def test_marimo_app_connects_and_the_kernel_sees_it(
     expect(frames(page)).to_have_count(1)
     expect(status_lines(page).first).to_have_attribute("data-status", "connected")
     assert_no_deprecation_warning(console)
+
+
+def test_marimo_demo_cells_follow_the_widgets_state(
+    marimo_server: MarimoServer, page: Page, console: list[str], widget_js: Path
+) -> None:
+    page.goto(marimo_server.app_url("demo_marimo.py"))
+    wait_loaded(page, 2)
+    salesforce_line = page.get_by_text("Salesforce is")
+    expect(salesforce_line).to_contain_text("Salesforce is disconnected")
+    expect(page.get_by_text("Waiting for Jira")).to_be_visible()
+
+    connect(page, 0)
+    expect(salesforce_line).to_contain_text("Salesforce is connected (connected is True)")
+    expect(page.get_by_text("salesforce (connection 1): connected")).to_be_visible()
+    connect(page, 1)
+    expect(page.get_by_text("Jira is connected.")).to_be_visible()
+    expect(page.get_by_text("Waiting for Jira")).to_have_count(0)
+    assert_no_deprecation_warning(console)
