@@ -1,7 +1,7 @@
 """`python -m benchmarks`: run the benchmarks, print the table, write results.md.
 
-Runs the in-process benchmarks first (signing, imports, bundle) and the browser ones last, so the
-Jupyter server and Chromium never run beside a CPU-bound timing.
+Runs the in-process benchmarks first (signing, imports, bundle, sandbox) and the browser ones last,
+so the Jupyter server and Chromium never run beside a CPU-bound timing.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
-BENCHMARKS = ("signing", "imports", "bundle", "latency", "storm", "memory")
-GROUPS = {"browser": ("latency", "storm", "memory"), "all": BENCHMARKS}
+BENCHMARKS = ("signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first")
+GROUPS = {"browser": ("latency", "storm", "memory", "first"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -50,17 +50,22 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle"):
+    for name in ("signing", "imports", "bundle", "sandbox"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
             figures += module.run(settings)
-    parts = tuple(name for name in GROUPS["browser"] if name in selected)
+    parts = tuple(name for name in ("latency", "storm", "memory") if name in selected)
     if parts:
         from . import browser  # Playwright and the e2e harness, only when needed
 
         print(f"running {', '.join(parts)} in JupyterLab + Chromium ...", flush=True)
         figures += browser.run(settings, parts)
+    if "first" in selected:
+        from . import first_message
+
+        print("running first (time to first message) in JupyterLab + Chromium ...", flush=True)
+        figures += first_message.run(settings)
     return figures
 
 
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last three)",
+        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last four)",
     )
     parser.add_argument(
         "--output",

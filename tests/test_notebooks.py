@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -50,8 +54,31 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
     assert "status: loading | connected: None" in text
     assert "Still waiting: wait_for: connected did not satisfy the predicate" in text
     assert "1: salesforce (Salesforce) not connected" in text
+    assert "Still waiting: wait_for: path did not satisfy the predicate" in text
     state = json.dumps(notebook.metadata["widgets"])
     assert "workato_dl_token" not in state
+
+
+def test_marimo_demo_runs_top_to_bottom_on_the_sandbox(tmp_path: Path) -> None:
+    if importlib.util.find_spec("marimo") is None:
+        if os.environ.get("CI"):
+            pytest.fail("marimo is not installed, but CI is set: pip install -e '.[test]'")
+        pytest.skip("marimo is not installed (pip install -e '.[test]')")
+    app = tmp_path / "demo_marimo.py"  # a copy: marimo keeps a session cache beside the app
+    shutil.copy(NOTEBOOKS / app.name, app)
+    exported = tmp_path / "demo_marimo.html"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "marimo", "export", "html", str(app), "-o", str(exported),
+         "--no-include-code"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr  # 1 when any cell raised
+    html = exported.read_text()
+    assert "Sandbox at" in html
+    assert "Waiting for Jira" in html
+    assert "workato_dl_token" not in html
 
 
 def test_real_workato_notebook_names_what_is_missing() -> None:

@@ -1,24 +1,36 @@
-"""Fixtures for the real-browser tests: Jupyter servers, Chromium, pages and notebooks.
+"""Fixtures for the real-browser tests: servers of every frontend, Chromium, pages and notebooks.
 
-One JupyterLab server, one Notebook 7 server (started only if a test needs it) and one Chromium
-per session; a fresh browser context and page per test. Without Chromium the suite is skipped,
-except under CI (`CI` set), where a missing browser fails every test instead.
+One Chromium per session, and one server per frontend (JupyterLab, Notebook 7, Voila, marimo),
+each started only if a test needs it; a fresh browser context and page per test. Without Chromium
+the suite is skipped, and without Voila or marimo their tests are, except under CI (`CI` set),
+where anything missing fails the tests that need it instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from e2e_notebook import NotebookPage, OpenNotebook, write_notebook
-from e2e_servers import CHROMIUM_ARGS, REPO, JupyterServer, chromium_path
+from e2e_servers import (
+    CHROMIUM_ARGS,
+    REPO,
+    JupyterServer,
+    MarimoServer,
+    ServerProcess,
+    VoilaServer,
+    chromium_path,
+)
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from workato_ipywidget.sandbox import Sandbox
@@ -26,6 +38,9 @@ from workato_ipywidget.sandbox import Sandbox
 ARTIFACTS = REPO / "test-artifacts"
 E2E_DIR = Path(__file__).resolve().parent
 VIEWPORT = {"width": 1280, "height": 1000}
+MARIMO_APPS = [E2E_DIR / "marimo_apps" / "widget_app.py", REPO / "notebooks" / "demo_marimo.py"]
+
+Server = TypeVar("Server", bound=ServerProcess)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -67,12 +82,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def console() -> list[str]:
+    """Every console message and page error of the test's page, as "[type] text"."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, console: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh context; a failing test leaves its screenshot and console log."""
     context: BrowserContext = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(30_000)
     page = context.new_page()
-    console: list[str] = []
 
     def on_console(msg: ConsoleMessage) -> None:
         console.append(f"[{msg.type}] {msg.text}")
@@ -95,32 +115,53 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
 
 
-# --- servers -----------------------------------------------------------------------------------
-def _start_server(frontend: str, tmp_path_factory: pytest.TempPathFactory) -> JupyterServer:
-    server = JupyterServer(frontend, tmp_path_factory.mktemp(f"jupyter-{frontend}"))  # type: ignore[arg-type]
-    server.start()
-    return server
+# --- servers ---------------------------------------------------------------------------------
+def require_frontend(module: str, what: str) -> None:
+    """Skip when a frontend's package is not installed; under CI, fail instead."""
+    if importlib.util.find_spec(module) is not None:
+        return
+    message = f"{what} is not installed (pip install -e '.[test]' installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, but CI is set, so its browser tests must run", pytrace=False)
+    pytest.skip(f"{message}; set CI=1 to fail instead")
+
+
+def _serve(server: Server) -> Iterator[Server]:
+    """Start a session's server; stop it at the end and keep its log with the artifacts."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        for name, data in server.logs().items():
+            (ARTIFACTS / name).write_bytes(data)
 
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    server = _start_server("lab", tmp_path_factory)
-    yield server
-    server.stop()
-    _keep_log(server)
+    yield from _serve(JupyterServer("lab", tmp_path_factory.mktemp("jupyter-lab")))
 
 
 @pytest.fixture(scope="session")
 def notebook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    server = _start_server("notebook", tmp_path_factory)
-    yield server
-    server.stop()
-    _keep_log(server)
+    yield from _serve(JupyterServer("notebook", tmp_path_factory.mktemp("jupyter-notebook")))
 
 
-def _keep_log(server: JupyterServer) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / server.log_path.name).write_bytes(server.log_path.read_bytes())
+@pytest.fixture(scope="session")
+def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServer]:
+    require_frontend("voila", "Voila")
+    yield from _serve(VoilaServer(tmp_path_factory.mktemp("voila")))
+
+
+@pytest.fixture(scope="session")
+def marimo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarimoServer]:
+    """marimo serving copies of the test app and the demo app (marimo writes beside its apps)."""
+    require_frontend("marimo", "marimo")
+    server = MarimoServer(tmp_path_factory.mktemp("marimo"))
+    for app in MARIMO_APPS:
+        shutil.copy(app, server.root_dir / app.name)
+    yield from _serve(server)
 
 
 @pytest.fixture
@@ -146,15 +187,15 @@ def open_notebook(page: Page, server: JupyterServer) -> Iterator[OpenNotebook]:
     server.shutdown_all_sessions()
 
 
-WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
-
-
 @pytest.fixture
 def save_widget_state(lab_server: JupyterServer) -> Iterator[None]:
     """JupyterLab's "Save Widget State Automatically" on, through the settings REST API."""
     lab_server.request("PUT", WIDGET_MANAGER, {"raw": json.dumps({"saveState": True})})
     yield
     lab_server.request("PUT", WIDGET_MANAGER, {"raw": "{}"})
+
+
+WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
 
 
 # --- the package under test --------------------------------------------------------------------

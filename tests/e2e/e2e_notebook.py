@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from e2e_kernel import KernelProbe
-from e2e_servers import JupyterServer
+from e2e_servers import JupyterServer, ServerProcess
 from playwright.sync_api import Locator, Page, expect
 
 OpenNotebook = Callable[[list[str]], "NotebookPage"]
@@ -71,7 +71,7 @@ _AWAIT_RUN = """async ([index, ms]) => await Promise.race([
 ])"""
 
 
-def write_notebook(server: JupyterServer, cells: list[str], name: str | None = None) -> str:
+def write_notebook(server: ServerProcess, cells: list[str], name: str | None = None) -> str:
     """Write a notebook of code cells into the server's root; return its root-relative path."""
     name = name or f"e2e-{uuid.uuid4().hex[:8]}.ipynb"
     notebook = {

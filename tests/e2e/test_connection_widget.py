@@ -15,13 +15,22 @@ import jwt
 import pytest
 from e2e_notebook import NotebookPage, OpenNotebook
 from e2e_servers import JupyterServer
-from playwright.sync_api import FrameLocator, Locator, Page, expect
+from e2e_widget import (
+    VENDOR_ID,
+    assert_no_deprecation_warning,
+    connect,
+    frames,
+    inside,
+    setup_cell,
+    status_lines,
+    wait_loaded,
+)
+from playwright.sync_api import Locator, Page, expect
 
 from workato_ipywidget import TokenSigner
 from workato_ipywidget.endpoints import connection_url
 from workato_ipywidget.sandbox import Sandbox
 
-VENDOR_ID = "e2e-vendor"  # the vendor whose key the `make_sandbox` fixture registers
 BOTH_FRONTENDS = pytest.mark.parametrize("server", ["lab", "notebook"], indirect=True)
 
 STATUS_EVENTS = (
@@ -30,32 +39,7 @@ STATUS_EVENTS = (
 )
 
 
-def setup_cell(sandbox: Sandbox, key_file: Path, *, options: str = "") -> str:
-    """Code that creates `w` on the sandbox's Salesforce connection, signing in the kernel."""
-    return (
-        "from workato_ipywidget import ConnectionWidget, TokenSigner\n"
-        f"signer = TokenSigner({VENDOR_ID!r}, {str(key_file)!r})\n"
-        "w = ConnectionWidget(1, signer=signer, customer_id='acme', "
-        f"base_url={sandbox.base_url!r}{options})\n"
-        "connected_changes = []\n"
-        "w.observe(lambda change: connected_changes.append(change['new']), names='connected')\n"
-    )
-
-
 # --- page helpers ------------------------------------------------------------------------------
-def frames(page: Page) -> Locator:
-    return page.locator("iframe.workato-connection-frame")
-
-
-def inside(page: Page, index: int = 0) -> FrameLocator:
-    """The sandbox's connection page inside our `index`-th iframe."""
-    return frames(page).nth(index).content_frame
-
-
-def status_lines(page: Page) -> Locator:
-    return page.locator(".workato-connection-status")
-
-
 def jti_of(frame: Locator) -> str:
     """The jti of the token in an iframe's URL (read from the page, never from the kernel)."""
     src = frame.get_attribute("src") or ""
@@ -70,30 +54,6 @@ def content_height(frame: Locator) -> int:
     return int(inner.evaluate("Math.ceil(document.body.getBoundingClientRect().height)"))
 
 
-def wait_loaded(page: Page, count: int = 1, *, kind: str = "connection") -> None:
-    """Wait until `count` iframes show the sandbox's page (`connection` or `error`) for their src.
-
-    Waiting for the frame's own URL to equal its src makes sure a just-reloaded iframe is not
-    mistaken for the page it showed before.
-    """
-    expect(frames(page)).to_have_count(count)
-    for i in range(count):
-        frame = frames(page).nth(i)
-        expect(frame).to_have_attribute("src", re.compile("workato_dl_token="))
-        src = frame.get_attribute("src")
-        inner = frame.element_handle().content_frame()
-        assert inner is not None
-        inner.wait_for_url(lambda url, src=src: url == src)  # type: ignore[misc]
-        expect(inside(page, i).locator(f"body[data-page='{kind}']")).to_be_attached()
-
-
-def connect(page: Page, index: int = 0, *, succeed: bool = True) -> None:
-    """Click Connect, then Authorize (or Fail) inside our `index`-th iframe, as a user does."""
-    frame = inside(page, index)
-    frame.locator("#connect").click()
-    frame.locator("#authorize" if succeed else "#fail").click()
-
-
 def wait_status_views(notebook: NotebookPage, views: int) -> list[list[object]]:
     """Wait until status events from `views` distinct views reached the kernel; return them."""
     return notebook.kernel.wait_until(  # type: ignore[no-any-return]
@@ -104,7 +64,11 @@ def wait_status_views(notebook: NotebookPage, views: int) -> list[list[object]]:
 # --- 1. render, connect, observe, wait_for -----------------------------------------------------
 @BOTH_FRONTENDS
 def test_connecting_in_the_iframe_sets_connected_and_wakes_an_awaiting_cell(
-    open_notebook: OpenNotebook, page: Page, sandbox: Sandbox, vendor_key_file: Path
+    open_notebook: OpenNotebook,
+    page: Page,
+    console: list[str],
+    sandbox: Sandbox,
+    vendor_key_file: Path,
 ) -> None:
     notebook = open_notebook(
         [
@@ -144,6 +108,7 @@ def test_connecting_in_the_iframe_sets_connected_and_wakes_an_awaiting_cell(
     expect(status).to_have_attribute("data-status", "connected")
     expect(status).to_have_text(re.compile(r"salesforce · Connected"))
     expect(inside(page).locator("body")).to_have_attribute("data-connected", "true")
+    assert_no_deprecation_warning(console)
 
 
 # --- 2. a failed authorization -----------------------------------------------------------------
@@ -301,6 +266,8 @@ def test_messages_from_other_frames_do_not_change_the_kernel_state(
 
 
 # --- 5. saved widget state ---------------------------------------------------------------------
+
+
 def test_saved_notebook_with_widget_state_holds_no_token(
     save_widget_state: None,
     open_notebook: OpenNotebook,

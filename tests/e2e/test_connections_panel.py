@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from e2e_notebook import NotebookPage, OpenNotebook
+from e2e_widget import VENDOR_ID, frames, inside, wait_loaded
 from playwright.sync_api import Locator, Page, expect
-from test_connection_widget import VENDOR_ID, frames, inside, wait_loaded
 
 from workato_ipywidget import EmbeddedApi
 from workato_ipywidget.sandbox import Sandbox

@@ -8,14 +8,11 @@ never reaches a CDN. The view must say that it needs a running kernel, never sho
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import anywidget
 import nbformat
-import pytest
 from e2e_notebook import OpenNotebook
 from e2e_servers import REPO, JupyterServer
 from nbconvert import HTMLExporter
@@ -24,19 +21,10 @@ from test_connection_widget import connect, frames, setup_cell, wait_loaded
 
 from workato_ipywidget.sandbox import Sandbox
 
-WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
 EXPORT_ORIGIN = "http://export.test"
 RENDERER = REPO / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js"
 REQUIRE_JS = REPO / "node_modules" / "requirejs" / "require.js"
 ANYWIDGET_AMD = Path(anywidget.__file__).parent / "nbextension" / "index.js"
-
-
-@pytest.fixture
-def save_widget_state(lab_server: JupyterServer) -> Iterator[None]:
-    """JupyterLab's "Save Widget State Automatically" on, through the settings REST API."""
-    lab_server.request("PUT", WIDGET_MANAGER, {"raw": json.dumps({"saveState": True})})
-    yield
-    lab_server.request("PUT", WIDGET_MANAGER, {"raw": "{}"})
 
 
 def export_html(notebook_file: Path) -> str:

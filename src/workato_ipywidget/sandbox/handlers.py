@@ -16,13 +16,14 @@ from typing import Any
 
 import tornado.web
 
-from . import pages
+from . import full_page, pages
 from .state import Connection, RateLimits, SandboxState, parse_connection_id
-from .verify import Refused, unverified_origin, verify_token
+from .verify import Refused, VerifiedToken, unverified_origin, verify_token
 
 logger = logging.getLogger("workato_ipywidget.sandbox")
 
 PAGE_PATH = "/direct_link/embedded/connections/"
+MAX_PAGE_PATH = 2000
 SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a secret
 
 
@@ -43,6 +44,7 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
     args = {"config": config}
     return tornado.web.Application(
         [
+            (r"/direct_link", FullPageHandler, args),
             (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
             (
                 r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
@@ -119,10 +121,15 @@ class BaseHandler(tornado.web.RequestHandler):
 class PageHandler(BaseHandler):
     """A page Workato would serve in an iframe; answers a redirect when asked under another host.
 
+    Shared by the connection page and full-page embeds: the redirect, the origin allowlist's
+    silence, the CSP nonce and the error page.
+
     With `Sandbox.redirect_pages_to(host)`, a page request whose Host names another host name
     gets a 302 to the same port, path and query on `host`, before any token check: the token is
     verified (and its `jti` used) only by the page the redirect leads to.
     """
+
+    ERROR_HEADING = "This page cannot be shown"
 
     def prepare(self) -> None:
         target = self.sandbox.state.page_host
@@ -134,62 +141,25 @@ class PageHandler(BaseHandler):
         self.set_header("Location", f"{self.request.protocol}://{target}{suffix}{self.request.uri}")
         self.finish()
 
-
-class ConnectionPageHandler(PageHandler):
-    """Workato's connection iframe: strict token checks, then the page or an error page.
-
-    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
-    missing or not listed, the page still renders with status 200 but posts nothing, which is
-    how Workato fails for an origin missing from its allowlist. That silence is recorded as an
-    `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
-    """
-
-    def get(self, raw_id: str) -> None:
+    def _verified(self) -> VerifiedToken | None:
+        """The page's verified token, or None once the refusal's error page was sent."""
         token = self.get_query_argument("workato_dl_token", None)
         try:
-            verified = verify_token(token, self.sandbox.state)
+            return verify_token(token, self.sandbox.state)
         except Refused as refusal:
             self._error_page(refusal, unverified_origin(token))
-            return
-        connection = self._connection(raw_id)
-        if connection is None or connection.customer_id != verified.customer.id:
-            # Another customer's connection is answered as a missing one: nothing tells a page
-            # which ids exist in other accounts.
-            unknown = Refused(
-                "unknown_connection",
-                f"customer {verified.customer.id!r} (the token's sub) has no connection with this "
-                "id; check that the token names the connection's customer, or add it with "
-                "Sandbox.add_connection(id, provider, customer_id=...)",
-                status=404,
-            )
-            self._error_page(unknown, verified.origin)
-            return
-        silent = self._silent_reason(verified.origin)
+            return None
+
+    def _silence(self, origin: str | None) -> str | None:
+        """Why this page must post nothing (its origin is not allowed), recorded; else None."""
+        silent = self._silent_reason(origin)
         if silent is not None:
             self.refuse(
                 silent,
-                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
+                f"the token's origin {origin or '(none)'} is not in allowed_origins; "
                 "the page rendered but posts nothing to its parent",
             )
-        base = f"{PAGE_PATH}{connection.id}"
-        nonce = self._csp()
-        self.finish(
-            pages.connection_page(
-                connection,
-                target_origin=verified.origin or "*",
-                silent_reason=silent,
-                secret=self.sandbox.state.grant_page(connection.id),
-                action_urls={a: f"{base}/{a}" for a in ("authorize", "fail", "disconnect")},
-                state_url=f"{base}/state",
-                nonce=nonce,
-            )
-        )
-
-    def _connection(self, raw_id: str) -> Connection | None:
-        try:
-            return self.sandbox.state.connection(parse_connection_id(raw_id))
-        except ValueError:
-            return None
+        return silent
 
     def _silent_reason(self, origin: str | None) -> str | None:
         allowed = self.sandbox.allowed_origins
@@ -218,9 +188,96 @@ class ConnectionPageHandler(PageHandler):
             pages.error_page(
                 refusal.code,
                 refusal.message,
+                heading=self.ERROR_HEADING,
                 target_origin=origin or "*",
                 silent_reason=self._silent_reason(origin),
                 nonce=self._csp(),
+            )
+        )
+
+
+class ConnectionPageHandler(PageHandler):
+    """Workato's connection iframe: strict token checks, then the page or an error page.
+
+    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
+    missing or not listed, the page still renders with status 200 but posts nothing, which is
+    how Workato fails for an origin missing from its allowlist. That silence is recorded as an
+    `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
+    """
+
+    ERROR_HEADING = "This connection cannot be shown"
+
+    def get(self, raw_id: str) -> None:
+        verified = self._verified()
+        if verified is None:
+            return
+        connection = self._connection(raw_id)
+        if connection is None or connection.customer_id != verified.customer.id:
+            # Another customer's connection is answered as a missing one: nothing tells a page
+            # which ids exist in other accounts.
+            unknown = Refused(
+                "unknown_connection",
+                f"customer {verified.customer.id!r} (the token's sub) has no connection with this "
+                "id; check that the token names the connection's customer, or add it with "
+                "Sandbox.add_connection(id, provider, customer_id=...)",
+                status=404,
+            )
+            self._error_page(unknown, verified.origin)
+            return
+        silent = self._silence(verified.origin)
+        base = f"{PAGE_PATH}{connection.id}"
+        nonce = self._csp()
+        self.finish(
+            pages.connection_page(
+                connection,
+                target_origin=verified.origin or "*",
+                silent_reason=silent,
+                secret=self.sandbox.state.grant_page(connection.id),
+                action_urls={a: f"{base}/{a}" for a in ("authorize", "fail", "disconnect")},
+                state_url=f"{base}/state",
+                nonce=nonce,
+            )
+        )
+
+    def _connection(self, raw_id: str) -> Connection | None:
+        try:
+            return self.sandbox.state.connection(parse_connection_id(raw_id))
+        except ValueError:
+            return None
+
+
+class FullPageHandler(PageHandler):
+    """`/direct_link?workato_dl_path=<path>&workato_dl_token=<jwt>`: any Workato page, full size.
+
+    The token is verified exactly as for the connection page (vendor keys, customers, replay and
+    the origin allowlist, silent when the origin is missing from it); the page then shows the
+    token's customer's workspace at `path` and moves inside the iframe from there.
+    """
+
+    def get(self) -> None:
+        verified = self._verified()
+        if verified is None:
+            return
+        path = self.get_query_argument("workato_dl_path", "")
+        if not path.startswith("/") or path.startswith("//") or len(path) > MAX_PAGE_PATH:
+            invalid = Refused(
+                "invalid_path",
+                "workato_dl_path must be a Workato path such as '/recipes' (URL-encoded), "
+                f"starting with one '/' and at most {MAX_PAGE_PATH} characters",
+                status=400,
+            )
+            self._error_page(invalid, verified.origin)
+            return
+        silent = self._silence(verified.origin)
+        nonce = self._csp()
+        self.finish(
+            full_page.full_page(
+                verified.customer,
+                self.sandbox.state.connections(verified.customer.id),
+                path=path,
+                target_origin=verified.origin or "*",
+                silent_reason=silent,
+                nonce=nonce,
             )
         )
 

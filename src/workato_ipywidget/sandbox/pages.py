@@ -44,19 +44,17 @@ input { font: inherit; padding: 6px 8px; border: 1px solid #cbd2d9; border-radiu
 [hidden] { display: none !important; }
 """
 
-_CONNECTION_SCRIPT = """
-(() => {
+# What every sandbox page's script starts with: its config, and posting to the parent as Workato's
+# pages do (JSON strings marked `wk: true`, to the token's origin; nothing when silent).
+_PRELUDE = """
   "use strict";
   const config = JSON.parse(document.getElementById("sandbox-config").textContent);
   const $ = (id) => document.getElementById(id);
-  let state = config.connection;
-  let authorizing = false;
-  let busy = false;
   let lastHeight = -1;
-
   function post(type, payload) {
     if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload, wk: true }), config.targetOrigin);
+    const message = payload === undefined ? { type, wk: true } : { type, payload, wk: true };
+    window.parent.postMessage(JSON.stringify(message), config.targetOrigin);
   }
   function postHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -64,6 +62,18 @@ _CONNECTION_SCRIPT = """
     lastHeight = height;
     post("heightChange", { height });
   }
+"""
+
+
+def page_script(body: str) -> str:
+    """A page's inline script: the shared prelude, then `body`, in one strict-mode closure."""
+    return f"(() => {{{_PRELUDE}{body}}})();"
+
+
+_CONNECTION_SCRIPT = page_script("""
+  let state = config.connection;
+  let authorizing = false;
+  let busy = false;
   function postStatus() {
     const payload = { id: state.id, provider: state.provider, connected: state.connected };
     if (state.error) payload.error = state.error;
@@ -160,34 +170,26 @@ _CONNECTION_SCRIPT = """
     if ("ResizeObserver" in window) new ResizeObserver(postHeight).observe(document.body);
     setTimeout(poll, config.pollMs);
   });
-})();
-"""
+""")
 
-_ERROR_SCRIPT = """
-(() => {
-  "use strict";
-  const config = JSON.parse(document.getElementById("sandbox-config").textContent);
-  function post(type, payload) {
-    if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload, wk: true }), config.targetOrigin);
-  }
+_ERROR_SCRIPT = page_script("""
   window.addEventListener("load", () => {
     post("error", config.error);
-    post("heightChange", { height: Math.ceil(document.body.getBoundingClientRect().height) });
+    postHeight();
   });
-})();
-"""
+""")
 
 
-def _json_for_script(data: object) -> str:
+def json_for_script(data: object) -> str:
     """JSON that cannot close its <script> element or open a comment."""
     text = json.dumps(data, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _document(
+def document(
     title: str, body_attrs: str, main: str, config: object, script: str, nonce: str
 ) -> str:
+    """A whole page: the shared style, `main`, its config as JSON and its one inline script."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -195,7 +197,7 @@ def _document(
         f"<title>{escape(title)}</title>\n"
         f'<style nonce="{nonce}">{_STYLE}</style>\n'
         f"</head>\n<body {body_attrs}>\n<main>\n{main}</main>\n"
-        f'<script type="application/json" id="sandbox-config">{_json_for_script(config)}</script>\n'
+        f'<script type="application/json" id="sandbox-config">{json_for_script(config)}</script>\n'
         f'<script nonce="{nonce}">{script}</script>\n'
         "</body>\n</html>\n"
     )
@@ -261,16 +263,22 @@ def connection_page(
         f'data-page="connection" data-connection-id="{connection.id}" '
         f'data-connected="{str(connected).lower()}" data-silent="{escape(silent_reason or "")}"'
     )
-    return _document(f"{title} connection", attrs, main, config, _CONNECTION_SCRIPT, nonce)
+    return document(f"{title} connection", attrs, main, config, _CONNECTION_SCRIPT, nonce)
 
 
 def error_page(
-    code: str, message: str, *, target_origin: str, silent_reason: str | None, nonce: str
+    code: str,
+    message: str,
+    *,
+    heading: str,
+    target_origin: str,
+    silent_reason: str | None,
+    nonce: str,
 ) -> str:
     """A refusal: shown to the user and posted as `{type: "error", payload: {type, message}}`."""
     main = (
         '<header><div class="logo" aria-hidden="true">!</div>'
-        "<div><h1>This connection cannot be shown</h1>"
+        f"<div><h1>{escape(heading)}</h1>"
         f'<p class="name" id="error-code">{escape(code)}</p></div></header>\n'
         f'<p class="error" id="error" role="alert">{escape(message)}</p>\n'
         '<p class="sandbox">Local Workato sandbox</p>\n'
@@ -283,4 +291,4 @@ def error_page(
     attrs = (
         f'data-page="error" data-error="{escape(code)}" data-silent="{escape(silent_reason or "")}"'
     )
-    return _document("Connection error", attrs, main, config, _ERROR_SCRIPT, nonce)
+    return document("Connection error", attrs, main, config, _ERROR_SCRIPT, nonce)

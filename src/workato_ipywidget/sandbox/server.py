@@ -20,6 +20,7 @@ from tornado.netutil import bind_sockets
 
 from ..endpoints import normalize_origin
 from ..token import TokenSigner
+from . import full_page
 from .handlers import SandboxConfig, make_app
 from .state import (
     DEFAULT_CUSTOMER,
@@ -271,6 +272,11 @@ class Sandbox:
             tags=tuple(tags) if not isinstance(tags, str) else tags,
             runtime=runtime,
         )
+
+    def recipe_path(self, connection_id: int | str) -> str:
+        """The full-page path of the sandbox recipe that uses this connection, e.g.
+        ``"/recipes/101"``; its job history is at ``<path>/jobs``."""
+        return f"/recipes/{full_page.RECIPE_ID_OFFSET + self._known(connection_id)}"
 
     def lose_connection(self, connection_id: int | str, reason: str) -> Connection:
         """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports

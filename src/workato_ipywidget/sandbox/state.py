@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import hmac
 import re
 import secrets
 import threading
@@ -124,6 +123,10 @@ def parse_connection_id(value: int | str) -> int:
     return value
 
 
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
 def _customer_key(customer_id: object) -> str:
     """A sandbox customer id: an int, or a str that a path and a token's `sub` carry as is."""
     if isinstance(customer_id, bool) or not isinstance(customer_id, int | str):
@@ -159,7 +162,7 @@ class SandboxState:
         self._connections: dict[int, Connection] = {}
         self._seen_jti: set[str] = set()
         self._jti_expiry: list[tuple[float, str]] = []  # a heap: when each seen token expires
-        self._grants: dict[str, tuple[int, float]] = {}
+        self._grants: dict[bytes, tuple[int, float]] = {}  # by the SHA-256 of the secret
         self._refusals: deque[Refusal] = deque(maxlen=MAX_REFUSALS)
         self._customers: dict[str, Customer] = {}
         self._inputs: dict[int, dict[str, Any]] = {}  # kept, never answered, as Workato does
@@ -505,20 +508,26 @@ class SandboxState:
         secret = secrets.token_urlsafe(32)
         now = time.monotonic()
         with self._lock:
-            for key in [k for k, (_, until) in self._grants.items() if until <= now]:
-                del self._grants[key]
-            self._grants[secret] = (connection_id, now + PAGE_GRANT_SECONDS)
+            # Every grant lives as long, so insertion order is expiry order: drop from the front.
+            while self._grants:
+                oldest = next(iter(self._grants))
+                if self._grants[oldest][1] > now:
+                    break
+                del self._grants[oldest]
+            self._grants[_digest(secret)] = (connection_id, now + PAGE_GRANT_SECONDS)
         return secret
 
     def check_grant(self, secret: str, connection_id: int) -> bool:
+        """Whether `secret` is a live grant for `connection_id`.
+
+        Grants are kept by the SHA-256 of their secret, so the lookup on attacker input compares
+        digests, which tell nothing about any stored secret, and costs the same however many
+        pages are open.
+        """
         now = time.monotonic()
         with self._lock:
-            grants = list(self._grants.items())
-        # compare every stored secret in constant time rather than a dict lookup on attacker input
-        for stored, (granted_id, until) in grants:
-            if hmac.compare_digest(stored.encode(), secret.encode()):
-                return granted_id == connection_id and now < until
-        return False
+            grant = self._grants.get(_digest(secret))
+        return grant is not None and grant[0] == connection_id and now < grant[1]
 
     # refusals
 

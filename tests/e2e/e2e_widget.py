@@ -1,0 +1,74 @@
+"""The ConnectionWidget's view as any frontend shows it: its iframe, status line and console.
+
+Shared by the JupyterLab / Notebook 7 tests and the Voila / marimo ones: the view is the same
+bundle everywhere, so finding its iframe, clicking through the sandbox's page and reading the
+console work the same way in each frontend.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import FrameLocator, Locator, Page, expect
+
+from workato_ipywidget.sandbox import Sandbox
+
+VENDOR_ID = "e2e-vendor"  # the vendor whose key the `make_sandbox` fixture registers
+CUSTOMER_ID = "acme"
+
+
+def setup_cell(sandbox: Sandbox, key_file: Path, *, options: str = "") -> str:
+    """Code that creates `w` on the sandbox's Salesforce connection, signing in the kernel."""
+    return (
+        "from workato_ipywidget import ConnectionWidget, TokenSigner\n"
+        f"signer = TokenSigner({VENDOR_ID!r}, {str(key_file)!r})\n"
+        f"w = ConnectionWidget(1, signer=signer, customer_id={CUSTOMER_ID!r}, "
+        f"base_url={sandbox.base_url!r}{options})\n"
+        "connected_changes = []\n"
+        "w.observe(lambda change: connected_changes.append(change['new']), names='connected')\n"
+    )
+
+
+def frames(page: Page) -> Locator:
+    return page.locator("iframe.workato-connection-frame")
+
+
+def inside(page: Page, index: int = 0) -> FrameLocator:
+    """The sandbox's connection page inside our `index`-th iframe."""
+    return frames(page).nth(index).content_frame
+
+
+def status_lines(page: Page) -> Locator:
+    return page.locator(".workato-connection-status")
+
+
+def wait_loaded(page: Page, count: int = 1, *, kind: str = "connection") -> None:
+    """Wait until `count` iframes show the sandbox's page (`connection` or `error`) for their src.
+
+    Waiting for the frame's own URL to equal its src makes sure a just-reloaded iframe is not
+    mistaken for the page it showed before.
+    """
+    expect(frames(page)).to_have_count(count)
+    for i in range(count):
+        frame = frames(page).nth(i)
+        expect(frame).to_have_attribute("src", re.compile("workato_dl_token="))
+        src = frame.get_attribute("src")
+        inner = frame.element_handle().content_frame()
+        assert inner is not None
+        inner.wait_for_url(lambda url, src=src: url == src)  # type: ignore[misc]
+        expect(inside(page, i).locator(f"body[data-page='{kind}']")).to_be_attached()
+
+
+def connect(page: Page, index: int = 0, *, succeed: bool = True) -> None:
+    """Click Connect, then Authorize (or Fail) inside our `index`-th iframe, as a user does."""
+    frame = inside(page, index)
+    frame.locator("#connect").click()
+    frame.locator("#authorize" if succeed else "#fail").click()
+
+
+def assert_no_deprecation_warning(console: list[str]) -> None:
+    """No console message of the page so far mentions a deprecation (anywidget logs one when
+    a bundle exports `render` by name besides `export default { render }`)."""
+    warned = [line for line in console if re.search(r"deprecat", line, re.IGNORECASE)]
+    assert not warned, "the console mentions a deprecation:\n" + "\n".join(warned)
