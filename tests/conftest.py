@@ -28,7 +28,7 @@ def public_pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the real-browser tests last: fast feedback first, and Playwright's sync API (which
     keeps an event loop running in this thread) never overlaps an asyncio test."""
-    items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid or bool(item.get_closest_marker("e2e")))
 
 
 @pytest.fixture
