@@ -12,8 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from workato_ipywidget.sandbox import Sandbox
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -51,12 +55,18 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
 
     text = text_of(notebook)
     assert "sandbox at http://127.0.0.1:" in text
+    assert "Still waiting: wait_for: connection 1 did not satisfy the predicate" in text
+    assert "Zendesk: failed - Zendesk refused the credentials" in text
+    assert "Slack: lost - Connection lost: the refresh token was revoked" in text
+    assert "HubSpot: connected - no error" in text
     assert "status: loading | connected: None" in text
     assert "Still waiting: wait_for: connected did not satisfy the predicate" in text
     assert "1: salesforce (Salesforce) not connected" in text
     assert "Still waiting: wait_for: path did not satisfy the predicate" in text
     state = json.dumps(notebook.metadata["widgets"])
+    assert '"frame_kind": "panel"' in state
     assert "workato_dl_token" not in state
+    assert "eyJ" not in state
 
 
 def test_marimo_demo_runs_top_to_bottom_on_the_sandbox(tmp_path: Path) -> None:
@@ -102,3 +112,43 @@ def test_real_workato_notebook_names_what_is_missing() -> None:
     for name in unset:
         assert name in message
     pytest.skip(f"real Workato not configured: {', '.join(unset)} unset (the notebook said so)")
+
+
+def test_real_workato_notebook_runs_its_panel_on_a_workato_stand_in(
+    tmp_path: Path, rsa_key: rsa.RSAPrivateKey, public_pem: bytes
+) -> None:
+    key_file = tmp_path / "vendor.pem"
+    key_file.write_bytes(
+        rsa_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with Sandbox() as sandbox:
+        sandbox.register_public_key("notebook-vendor", public_pem)
+        sandbox.add_connection(1, "salesforce", name="Salesforce")
+        sandbox.add_connection(2, "jira", name="Jira")
+        sandbox.fail_connection(2, "Jira refused the credentials")
+        notebook = execute(
+            "real_workato.ipynb",
+            {
+                "WORKATO_VENDOR_ID": "notebook-vendor",
+                "WORKATO_CUSTOMER_ID": "acme",
+                "WORKATO_PRIVATE_KEY_PATH": str(key_file),
+                "WORKATO_CONNECTION_ID": "1",
+                "WORKATO_BASE_URL": sandbox.base_url,
+                "WORKATO_API_TOKEN": sandbox.api_token,
+                "WORKATO_DEMO_WAIT_SECONDS": "0.5",
+            },
+        )
+
+        text = text_of(notebook)
+        assert "Still waiting: wait_for: connection 1 did not satisfy the predicate" in text
+        assert "Jira: failed\nSalesforce: not_connected" in text
+        assert "1: salesforce (Salesforce) not connected" in text
+        saved = json.dumps(notebook.metadata["widgets"]) + json.dumps(
+            [cell.get("outputs", []) for cell in notebook.cells]
+        )
+        assert sandbox.api_token not in saved
+        assert "eyJ" not in saved
