@@ -1,7 +1,7 @@
 """`python -m benchmarks`: run the benchmarks, print the table, write results.md.
 
-Runs the in-process benchmarks first (signing, imports, bundle) and the browser ones last, so the
-Jupyter server and Chromium never run beside a CPU-bound timing.
+Runs the in-process benchmarks first (signing, imports, bundle, sandbox) and the browser ones last,
+so the Jupyter server and Chromium never run beside a CPU-bound timing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
-BENCHMARKS = ("signing", "imports", "bundle", "latency", "storm", "memory")
+BENCHMARKS = ("signing", "imports", "bundle", "sandbox", "latency", "storm", "memory")
 GROUPS = {"browser": ("latency", "storm", "memory"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle"):
+    for name in ("signing", "imports", "bundle", "sandbox"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])

@@ -268,3 +268,33 @@ def test_api_error_survives_pickling_with_its_fields() -> None:
     assert (copy.status, copy.message, copy.method) == (400, "Bad request", "POST")
     assert copy.path == "/api/managed_users/1/connections"
     assert str(copy) == str(error)
+
+
+def test_no_error_class_shows_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    from workato_ipywidget import NotFoundError, RateLimitError
+    from workato_ipywidget.sandbox import RateLimits
+
+    caplog.set_level(logging.DEBUG)
+    limits = RateLimits(list_connections=1, window=60)
+    with Sandbox(rate_limits=limits) as server:
+        server.add_connection(1, "salesforce")
+        secret = server.api_token
+        errors: list[ApiError] = []
+        with EmbeddedApi(secret, base_url=server.base_url, max_retries=0) as api:
+            calls = [
+                lambda: api.customer("nobody"),  # 404
+                lambda: api.update_connection("acme", 1, parent_id=99),  # 400
+                lambda: api.connections("acme"),  # allowed
+                lambda: api.connections("acme"),  # 429
+            ]
+            for call in calls:
+                try:
+                    call()
+                except ApiError as exc:
+                    errors.append(exc)
+
+    assert [type(e) for e in errors] == [NotFoundError, ApiError, RateLimitError]
+    assert [e.status for e in errors] == [404, 400, 429]
+    for error in errors:
+        assert secret not in full_text(error)
+    assert all(secret not in f"{r.getMessage()} {vars(r)!r}" for r in caplog.records)

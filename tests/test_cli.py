@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
 from workato_ipywidget import cli
+from workato_ipywidget.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -137,11 +138,72 @@ def test_sandbox_serves_until_terminated() -> None:
         match = re.fullmatch(r"Workato sandbox at (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
         assert process.stdout.readline().startswith("vendor id: ")
-        assert process.stdout.readline() == "connection 7: slack\n"
+        assert process.stdout.readline() == "connection 7: slack (customer acme)\n"
     finally:
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_connections_prints_a_table_of_the_customers_connections() -> None:
+    with Sandbox() as server:
+        server.add_connection(1, "salesforce", name="Sales", connected=True)
+        server.add_connection(2, "jira")
+        server.add_connection(3, "box", connected=True)
+        server.lose_connection(3, "revoked")
+
+        result = run(
+            "connections", "--customer", "acme", "--base-url", server.base_url,
+            env={"WORKATO_API_TOKEN": server.api_token},
+        )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED", "AT"]
+    assert lines[1].split()[:4] == ["1", "salesforce", "Sales", "success"]
+    assert "not connected" in lines[2]
+    assert lines[3].split()[:2] == ["3", "box"]
+    assert " lost " in lines[3]
+    assert server.api_token not in result.output
+
+
+def test_connections_reads_the_token_from_the_named_variable_only() -> None:
+    with Sandbox() as server:
+        result = run(
+            "connections", "--customer", "acme", "--base-url", server.base_url,
+            "--api-token-env", "MY_TOKEN", env={"MY_TOKEN": server.api_token},
+        )  # fmt: skip
+        missing = run(
+            "connections", "--customer", "acme", "--api-token-env", "UNSET_TOKEN_VAR",
+            env={"UNSET_TOKEN_VAR": None},
+        )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "(no connections)" in result.output
+    assert missing.exit_code == 2
+    assert "UNSET_TOKEN_VAR" in missing.output
+
+
+def test_connections_explains_an_api_refusal_without_the_token() -> None:
+    with Sandbox() as server:
+        result = run(
+            "connections", "--customer", "nobody", "--base-url", server.base_url,
+            env={"WORKATO_API_TOKEN": "a-wrong-secret-token"},
+        )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "401" in result.output
+    assert "a-wrong-secret-token" not in result.output
+
+
+def test_connections_points_a_colon_in_a_customer_id_to_external_id() -> None:
+    result = run(
+        "connections", "--customer", "AM10:XV303", "--base-url", "http://127.0.0.1:9",
+        env={"WORKATO_API_TOKEN": "t0ken"},
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "--external-id" in result.output
 
 
 @pytest.fixture

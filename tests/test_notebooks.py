@@ -53,6 +53,7 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
     assert "sandbox at http://127.0.0.1:" in text
     assert "status: loading | connected: None" in text
     assert "Still waiting: wait_for: connected did not satisfy the predicate" in text
+    assert "1: salesforce (Salesforce) not connected" in text
     state = json.dumps(notebook.metadata["widgets"])
     assert "workato_dl_token" not in state
 

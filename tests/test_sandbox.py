@@ -95,6 +95,7 @@ def vendor_public_pem(vendor_key: rsa.RSAPrivateKey) -> str:
 def sandbox(vendor_public_pem: str) -> Iterator[Sandbox]:
     with Sandbox() as server:
         server.register_public_key(TEST_VENDOR, vendor_public_pem)
+        server.add_customer("am10", external_id="AM10:XV303")
         server.add_connection(1, "salesforce")
         server.add_connection(2, "jira", name="Team Jira")
         server.add_connection(3, "slack", connected=True)
@@ -155,6 +156,8 @@ def test_valid_token_serves_the_connection_page(sandbox: Sandbox) -> None:
     assert "heightChange" in response.text
     assert "connectionStatusChange" in response.text
     config = response.config()
+    assert config["connection"]["version"] > 0
+    del config["connection"]["version"]
     assert config["connection"] == {"id": 2, "provider": "jira", "connected": False, "error": None}
     assert config["targetOrigin"] == PAGE_ORIGIN
     assert config["silent"] is False
@@ -306,8 +309,14 @@ def test_malformed_sub_is_refused(sandbox: Sandbox, sign: Any, sub: object) -> N
     assert_refused(page(sandbox, token), 401, "invalid_token", token)
 
 
-def test_sub_with_a_customer_user_is_accepted(sandbox: Sandbox, sign: Any) -> None:
-    assert page(sandbox, sign(sub=f"{TEST_VENDOR}:EAM10%3AXV303:user-7")).status == 200
+def test_sub_with_an_external_customer_id_and_a_user_is_accepted(
+    sandbox: Sandbox, sign: Any
+) -> None:
+    sandbox.add_connection(30, "box", customer_id="am10")
+
+    response = page(sandbox, sign(sub=f"{TEST_VENDOR}:EAM10%3AXV303:user-7"), 30)
+
+    assert response.status == 200
 
 
 def test_malformed_origin_claim_is_refused(sandbox: Sandbox, sign: Any) -> None:
@@ -395,7 +404,9 @@ def test_authorize_connects_and_survives_a_reload(sandbox: Sandbox) -> None:
     response = action(sandbox, 10, "authorize", config["secret"])
 
     assert response.status == 200
-    assert response.json() == {"id": 10, "provider": "hubspot", "connected": True, "error": None}
+    body = response.json()
+    assert body.pop("version") > config["connection"]["version"]
+    assert body == {"id": 10, "provider": "hubspot", "connected": True, "error": None}
     assert sandbox.connection(10).connected is True
     assert fresh_page(sandbox, 10)["connection"]["connected"] is True
 
@@ -481,7 +492,7 @@ def test_api_lists_connections_with_their_authorization_status(sandbox: Sandbox)
     assert response.status == 200
     by_id = {item["id"]: item for item in response.json()["result"]}
     assert by_id[1]["provider"] == "salesforce"
-    assert by_id[1]["authorization_status"] == "pending"
+    assert by_id[1]["authorization_status"] is None
     assert by_id[2]["name"] == "Team Jira"
     assert by_id[3]["authorization_status"] == "success"
 

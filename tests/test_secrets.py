@@ -623,7 +623,8 @@ def sandbox(key: rsa.RSAPrivateKey) -> Iterator[Sandbox]:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             ),
         )
-        server.add_connection(1, "salesforce")
+        server.add_customer("cust-1")
+        server.add_connection(1, "salesforce", customer_id="cust-1")
         yield server
 
 

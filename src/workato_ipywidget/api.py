@@ -759,5 +759,10 @@ def _customer_path(customer_id: IdLike) -> str:
     return f"/api/managed_users/{segment}"
 
 
+def check_customer_id(customer_id: object) -> None:
+    """Refuse (TypeError, ValueError) a customer id that Workato's API paths cannot carry."""
+    _customer_path(customer_id)  # type: ignore[arg-type]
+
+
 def _connection_path(customer_id: IdLike, connection_id: int | str) -> str:
     return f"{_customer_path(customer_id)}/connections/{validate_connection_id(connection_id)}"

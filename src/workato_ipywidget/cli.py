@@ -1,4 +1,5 @@
-"""The `workato-ipywidget` command: sign a token, run the local sandbox, open the demo."""
+"""The `workato-ipywidget` command: sign a token, list a customer's connections, run the local
+sandbox, open the demo."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ import threading
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import click
 
+from .endpoints import DataCenter
 from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner
+
+if TYPE_CHECKING:
+    from .api import Connection
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
@@ -28,7 +34,8 @@ Env = Mapping[str, str]
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="workato-ipywidget")
 def main() -> None:
-    """Workato's Embedded connections widget for Jupyter: tokens, a local sandbox, the demo."""
+    """Workato's Embedded connections widget for Jupyter: tokens, the Embedded API, a local
+    sandbox, the demo."""
 
 
 @main.command()
@@ -97,6 +104,84 @@ def token(
 
 
 @main.command()
+@click.option("--customer", "customer_id", required=True, help="The customer (managed user) id.")
+@click.option(
+    "--external-id", is_flag=True, help="Treat --customer as an external id (E<url-encoded id>)."
+)
+@click.option(
+    "--api-token-env",
+    metavar="VAR",
+    default="WORKATO_API_TOKEN",
+    show_default=True,
+    help="Environment variable holding the Embedded API token (never pass it inline).",
+)
+@click.option(
+    "--data-center",
+    type=click.Choice([center.value for center in DataCenter], case_sensitive=False),
+    default="us",
+    show_default=True,
+    help="Workato's data center.",
+)
+@click.option("--base-url", help="A custom API origin instead, e.g. a sandbox's base URL.")
+@click.option("--runtime", is_flag=True, help="Include runtime user connections.")
+def connections(
+    customer_id: str,
+    external_id: bool,
+    api_token_env: str,
+    data_center: str,
+    base_url: str | None,
+    runtime: bool,
+) -> None:
+    """Print a table of a customer's connections from Workato's Embedded API."""
+    from .api import ApiError, EmbeddedApi
+
+    token = os.environ.get(api_token_env)
+    if not token:
+        raise click.UsageError(
+            f"the API token is read from the environment variable {api_token_env}, which is not "
+            "set; export it (or name another with --api-token-env)"
+        )
+    customer: IdLike = ExternalId(customer_id) if external_id else customer_id
+    try:
+        with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
+            found = api.connections(customer, include_runtime_connections=runtime)
+    except (ApiError, ValueError, TypeError) as exc:
+        message = str(exc)
+        if "ExternalId(" in message:
+            message += " (here: add --external-id)"
+        raise click.ClickException(message) from None
+    click.echo(_table(found))
+
+
+def _table(found: list[Connection]) -> str:
+    header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
+    rows = [header]
+    for connection in found:
+        if connection.connection_lost_at is not None:
+            status = "lost"
+        else:
+            status = connection.authorization_status or "not connected"
+        authorized = connection.authorized_at
+        rows.append(
+            (
+                str(connection.id),
+                connection.provider or "",
+                connection.name,
+                status,
+                authorized.isoformat(timespec="seconds") if authorized else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    if not found:
+        lines.append("(no connections)")
+    return "\n".join(lines)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (0: any free one).")
 @click.option(
@@ -120,19 +205,44 @@ def token(
     metavar="VENDOR=PEM_PATH",
     help="Also accept tokens of VENDOR signed by the private key of this public key (repeatable).",
 )
+@click.option(
+    "--api-token-env",
+    metavar="VAR",
+    help="Serve the Embedded API with the token in this environment variable (default: random).",
+)
+@click.option("--rate-limits", is_flag=True, help="Apply Workato's documented API rate limits.")
 def sandbox(
     host: str,
     port: int,
     allowed_origins: tuple[str, ...],
     connections: tuple[str, ...],
     registrations: tuple[str, ...],
+    api_token_env: str | None,
+    rate_limits: bool,
 ) -> None:
-    """Run the local Workato sandbox in the foreground until interrupted."""
+    """Run the local Workato sandbox in the foreground until interrupted.
+
+    Its connections belong to the customer "acme".
+    """
     from .sandbox import Sandbox
 
     parsed = [_parse_connection(c) for c in connections] or [(1, "salesforce"), (2, "jira")]
     keys = [_parse_registration(r) for r in registrations]
-    server = Sandbox(host=host, port=port, allowed_origins=list(allowed_origins) or None)
+    api_token = None
+    if api_token_env is not None:
+        api_token = os.environ.get(api_token_env)
+        if not api_token:
+            raise click.UsageError(f"--api-token-env names {api_token_env}, which is not set")
+    try:
+        server = Sandbox(
+            host=host,
+            port=port,
+            allowed_origins=list(allowed_origins) or None,
+            rate_limits=rate_limits,
+            api_token=api_token,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     for connection_id, provider in parsed:
         server.add_connection(connection_id, provider)
     for vendor_id, pem in keys:
@@ -143,7 +253,9 @@ def sandbox(
         click.echo(f"Workato sandbox at {server.base_url}")
         click.echo(f"vendor id: {server.vendor_id}")
         for connection_id, provider in parsed:
-            click.echo(f"connection {connection_id}: {provider}")
+            click.echo(f"connection {connection_id}: {provider} (customer acme)")
+        if api_token is None:
+            click.echo("Embedded API token: random; pass --api-token-env VAR to choose it")
         click.echo("Press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -8,14 +8,10 @@ Tokens and URLs travel to the page only in custom messages and are never stored 
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
-import itertools
 import logging
 import math
-import sys
-import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +25,7 @@ import traitlets
 from . import endpoints, protocol
 from .redaction import redact
 from .token import IdLike, TokenSigner
+from .waiting import await_blocker, wait_until
 
 __all__ = ["Callback", "LoggedEvent", "WorkatoFrame"]
 
@@ -170,45 +167,31 @@ class WorkatoFrame(anywidget.AnyWidget):
                 f"wait_for: {name!r} is not a state trait of {type(self).__name__}; use one of "
                 f"{', '.join(sorted(self._STATE_TRAITS))}"
             )
-        blocker = _await_blocker()
+        blocker = await_blocker()
         if blocker is not None:
             raise RuntimeError(
                 f"wait_for cannot work here: {blocker}, so the page's messages would only arrive "
                 "after this cell finished. React with observe(...) or on_status_change(...) / "
                 "on_navigate(...) callbacks instead, or read the trait in a later cell."
             )
-        current = getattr(self, name)
-        if predicate(current):
-            return current
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        owner = threading.get_ident()
 
-        def settle(value: Any) -> None:
-            if future.done():
-                return
-            try:
-                if predicate(value):
-                    future.set_result(value)
-            except Exception as exc:  # the caller's predicate; surface it from the await
-                future.set_exception(exc)
+        def subscribe(on_value: Callable[[Any], None]) -> Callable[[], None]:
+            def on_change(change: dict[str, Any]) -> None:
+                on_value(change["new"])
 
-        def on_change(change: dict[str, Any]) -> None:
-            if threading.get_ident() == owner:
-                settle(change["new"])
-            else:
-                loop.call_soon_threadsafe(settle, change["new"])
+            self.observe(on_change, names=name)
+            return lambda: self.unobserve(on_change, names=name)
 
-        self.observe(on_change, names=name)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            raise TimeoutError(
+        return await wait_until(
+            lambda: getattr(self, name),
+            subscribe,
+            predicate,
+            timeout,
+            lambda last: (
                 f"wait_for: {name} did not satisfy the predicate within {timeout:g} s; "
-                f"its last value was {getattr(self, name)!r}"
-            ) from None
-        finally:
-            self.unobserve(on_change, names=name)
+                f"its last value was {last!r}"
+            ),
+        )
 
     # -- what a subclass provides -----------------------------------------------------------
 
@@ -409,33 +392,6 @@ class WorkatoFrame(anywidget.AnyWidget):
                     callback,
                     redact(traceback.format_exc()),
                 )
-
-
-def _await_blocker() -> str | None:
-    """Why this kernel cannot deliver widget messages while a cell awaits, or None if it can."""
-    marimo = sys.modules.get("marimo")
-    running_in_notebook = getattr(marimo, "running_in_notebook", None)
-    if callable(running_in_notebook) and running_in_notebook():
-        return "marimo runs one kernel request at a time"
-    if "ipykernel" in sys.modules:
-        from ipykernel.kernelbase import Kernel
-
-        if Kernel.initialized():
-            version = _version_tuple(getattr(sys.modules["ipykernel"], "__version__", "0"))
-            if version < (7, 4):
-                return (
-                    f"ipykernel {'.'.join(map(str, version))} handles no comm message while a "
-                    "cell runs (7.4 and later do: pip install -U ipykernel)"
-                )
-    return None
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split(".")[:2]:
-        digits = "".join(itertools.takewhile(str.isdigit, piece))
-        parts.append(int(digits or 0))
-    return tuple(parts)
 
 
 class _TokenSourceFailed(Exception):

@@ -2,22 +2,32 @@
 
 Everything an iframe needs (tokens per view, trusted origins, diagnostics, the event log,
 callbacks, `wait_for`) comes from `frame.WorkatoFrame`; this module adds the connection's identity
-and folds `connectionStatusChange` into `connected`, `provider` and `status`.
+and folds `connectionStatusChange` into `connected`, `provider` and `status`. With `api=` it also
+seeds those traits from Workato's Embedded API, and follows the API while the connection is open
+in a tab of its own; the iframe's messages stay authoritative (see `_take_record`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import traitlets
 
-from . import endpoints, protocol
+from . import endpoints, protocol, tracking
 from .frame import Callback, LoggedEvent, WorkatoFrame
+
+if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
+    from .api import Connection, EmbeddedApi
 
 __all__ = ["ConnectionWidget", "LoggedEvent"]
 
 Status = Literal["loading", "connected", "disconnected", "error"]
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionWidget(WorkatoFrame):
@@ -43,12 +53,60 @@ class ConnectionWidget(WorkatoFrame):
     }
     _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("status", *WorkatoFrame._CALLBACK_KINDS)
 
-    def __init__(self, connection_id: int | str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        connection_id: int | str,
+        *,
+        api: EmbeddedApi | None = None,
+        poll_every: float = 3.0,
+        poll_for: float = 600.0,
+        _seed: Connection | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Arguments as `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
-        `token_provider=` or `token=`), and `data_center=` or `base_url=`."""
+        `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+
+        `api=` (an `EmbeddedApi`) reads the connection from Workato's Embedded API now and on
+        each `reload()`, and every `poll_every` seconds (for at most `poll_for`) while a view's
+        "Open in a new tab" page is open. The API needs the customer: `customer_id=`, which with
+        `token_provider=` or `token=` is used for the API only.
+        """
         # Set before the comm opens, so the page's first state already names the connection.
         self.set_trait("connection_id", endpoints.validate_connection_id(connection_id))
+        self._api = api
+        self._api_customer = _api_customer(api, kwargs)
+        self._poll_every = tracking.check_interval("poll_every", poll_every)
+        self._poll_for = _positive_seconds("poll_for", poll_for)
+        self._api_record: Connection | None = None
+        self._said = 0  # status-changing events applied since creation: the iframe's word
+        self._state_lock = threading.RLock()
+        self._poller: tracking.Poller | None = None
+        self._record_listeners: list[Callable[[Connection], object]] = []
         super().__init__(**kwargs)
+        if api is not None:
+            if _seed is not None:
+                self._take_record(_seed, self._said)
+            else:
+                self._read_api()
+
+    @property
+    def api_record(self) -> Connection | None:
+        """The connection as the Embedded API last described it (None without `api=`)."""
+        return self._api_record
+
+    def reload(self) -> None:
+        """Give every view a freshly signed token and reload its iframe; with `api=`, read the
+        connection from the API again first."""
+        if self._api is not None:
+            self._read_api()
+        super().reload()
+
+    def close(self) -> None:
+        """Close the widget's comm and stop following the API."""
+        poller = getattr(self, "_poller", None)  # None when __init__ refused its arguments
+        if poller is not None:
+            poller.stop()
+        super().close()
 
     def on_status_change(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
         """Call `callback(event)` for each `connectionStatusChange`; returns an unsubscribe."""
@@ -67,6 +125,12 @@ class ConnectionWidget(WorkatoFrame):
         return f"connection {self.connection_id}"
 
     def _apply(self, event: protocol.Event) -> None:
+        with self._state_lock:
+            if isinstance(event, protocol.ConnectionStatusChange | protocol.ErrorMessage):
+                self._said += 1  # from now on, no API answer read earlier overwrites this
+            self._apply_event(event)
+
+    def _apply_event(self, event: protocol.Event) -> None:
         if not isinstance(event, protocol.ConnectionStatusChange):
             super()._apply(event)
             return
@@ -87,3 +151,136 @@ class ConnectionWidget(WorkatoFrame):
         if isinstance(event, protocol.ConnectionStatusChange):
             return ("status", "error") if event.error else ("status",)
         return super()._callback_kinds(event)
+
+    # -- the Embedded API -------------------------------------------------------------------
+
+    def _read_api(self) -> None:
+        """Read the connection now (on creation and reload); a failure becomes `error`."""
+        assert self._api is not None
+        said = self._said
+        try:
+            records = self._api.connections(self._api_customer)
+        except Exception as exc:
+            self._api_failed(exc, said, status=True)
+            return
+        self._take_listed(records, said)
+
+    def _take_listed(self, records: Sequence[Connection], said: int) -> bool:
+        """Take this connection's record out of the customer's list; False when it is missing."""
+        record = next((r for r in records if r.id == self.connection_id), None)
+        if record is None:
+            message = (
+                f"Workato's Embedded API lists no connection {self.connection_id} for customer "
+                f"{_shown(self._api_customer)} ({len(records)} other connection(s)); check the "
+                "connection id and customer_id"
+            )
+            log.warning("%s: %s", self._describe_self(), message)
+            self._set_error(message, said, status=True)
+            return False
+        self._take_record(record, said)
+        return True
+
+    def _take_record(self, record: Connection, said: int) -> None:
+        """Set `provider`, `connected`, `status` and `error` from an API record read while
+        `self._said` was `said`, unless an iframe message has set the state since."""
+        state = tracking.widget_state(record)
+        with self._state_lock:
+            self._api_record = record
+            if self._said == said:
+                with self.hold_trait_notifications():
+                    self.provider = state.provider
+                    self.connected = state.connected
+                    self.error = state.error
+                    self.status = state.status
+        for listener in list(self._record_listeners):
+            try:
+                listener(record)
+            except Exception:
+                log.exception("%s: a record listener raised; the widget carries on", self)
+
+    def _api_failed(self, exc: BaseException, said: int, *, status: bool) -> None:
+        message = tracking.describe_api_failure(self._describe_self(), exc)
+        log.warning("%s: %s", self._describe_self(), message)
+        self._set_error(message, said, status=status)
+
+    def _set_error(self, message: str, said: int, *, status: bool) -> None:
+        with self._state_lock:
+            if self._said != said:
+                return
+            with self.hold_trait_notifications():
+                self.error = message
+                if status:
+                    self.status = "error"
+
+    def _tab_opened(self) -> None:
+        """A view's page opened in a tab of its own: follow the connection through the API."""
+        if self._api is None or (self._poller is not None and self._poller.running):
+            return
+        self._poller = tracking.Poller(
+            f"workato-connection-{self.connection_id}-tab",
+            self._poll_read,
+            self._poll_apply,
+            fail=self._poll_failed,
+            every=self._poll_every,
+            limit=self._poll_for,
+        ).start()
+
+    def _tab_closed(self, view: str) -> None:
+        super()._tab_closed(view)
+        if not self._tabs and self._poller is not None:
+            self._poller.finish()  # one last read: catch what was done in the tab before closing
+
+    def _poll_read(self) -> tuple[int, list[Connection]]:
+        """On the poller's thread: the customer's connections, and `_said` before the read."""
+        assert self._api is not None
+        said = self._said
+        return said, self._api.connections(self._api_customer)
+
+    def _poll_apply(self, result: tuple[int, list[Connection]]) -> bool:
+        said, records = result
+        if not self._take_listed(records, said):
+            return True
+        record = self._api_record
+        return (record is not None and record.connected) or not self._tabs
+
+    def _poll_failed(self, exc: Exception) -> bool:
+        self._api_failed(exc, self._said, status=False)  # a blip: keep the status, say why
+        return False
+
+
+def _api_customer(api: EmbeddedApi | None, kwargs: dict[str, Any]) -> Any:
+    """The customer `api=` reads for: `customer_id=`, taken out of `kwargs` unless a signer
+    needs it too (a token_provider or token already names the customer for the iframe)."""
+    if api is None:
+        return None
+    from .api import EmbeddedApi, check_customer_id
+
+    if not isinstance(api, EmbeddedApi):
+        raise TypeError(f"api must be an EmbeddedApi, got {type(api).__name__}")
+    if kwargs.get("signer") is not None:
+        customer = kwargs.get("customer_id")  # a missing one is refused with the signer's words
+    else:
+        customer = kwargs.pop("customer_id", None)
+        if customer is None:
+            raise TypeError(
+                "api= reads the connection from the customer's list, so it needs customer_id= "
+                "(with token_provider= or token=, it is used for the Embedded API only)"
+            )
+    if customer is not None:
+        check_customer_id(customer)
+    return customer
+
+
+def _positive_seconds(name: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _shown(customer: object) -> str:
+    return repr(str(customer))[:80]

@@ -9,6 +9,7 @@ where anything missing fails the tests that need it instead.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -184,6 +185,17 @@ def open_notebook(page: Page, server: JupyterServer) -> Iterator[OpenNotebook]:
     for notebook in opened:
         notebook.close_probe()
     server.shutdown_all_sessions()
+
+
+@pytest.fixture
+def save_widget_state(lab_server: JupyterServer) -> Iterator[None]:
+    """JupyterLab's "Save Widget State Automatically" on, through the settings REST API."""
+    lab_server.request("PUT", WIDGET_MANAGER, {"raw": json.dumps({"saveState": True})})
+    yield
+    lab_server.request("PUT", WIDGET_MANAGER, {"raw": "{}"})
+
+
+WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
 
 
 # --- the package under test --------------------------------------------------------------------

@@ -6,9 +6,8 @@ the page shows (the status line, the iframe and the page inside it).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -267,15 +266,6 @@ def test_messages_from_other_frames_do_not_change_the_kernel_state(
 
 
 # --- 5. saved widget state ---------------------------------------------------------------------
-WIDGET_MANAGER = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
-
-
-@pytest.fixture
-def save_widget_state(lab_server: JupyterServer) -> Iterator[None]:
-    """JupyterLab's "Save Widget State Automatically" on, through the settings REST API."""
-    lab_server.request("PUT", WIDGET_MANAGER, {"raw": json.dumps({"saveState": True})})
-    yield
-    lab_server.request("PUT", WIDGET_MANAGER, {"raw": "{}"})
 
 
 def test_saved_notebook_with_widget_state_holds_no_token(

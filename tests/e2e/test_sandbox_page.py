@@ -153,3 +153,39 @@ def test_page_in_a_browser_posts_nothing_to_a_disallowed_origin(
 
     assert host.page.evaluate("window.messages") == []
     assert allowlisted.connection(1).connected is True
+
+
+def test_page_in_a_browser_refuses_a_token_for_another_customers_connection(
+    sandbox: Sandbox, page: Page, host_origin: str
+) -> None:
+    sandbox.add_customer("beta")
+    sandbox.add_connection(30, "jira", customer_id="acme")
+    host = HostPage(page, host_origin)
+    token = urllib.parse.quote(sandbox.signer.sign("beta", origin=host_origin), safe="")
+    host.load(f"{sandbox.base_url}/direct_link/embedded/connections/30?workato_dl_token={token}")
+
+    error = host.messages(1)[0]
+    assert error["type"] == "error"
+    assert error["payload"]["type"] == "unknown_connection"
+    assert error["wk"] is True
+    host.frame.locator("body[data-error='unknown_connection']").wait_for()
+    assert sandbox.refusals[-1].code == "unknown_connection"
+
+
+def test_an_open_page_reports_a_connection_lost_elsewhere(
+    sandbox: Sandbox, page: Page, host_origin: str
+) -> None:
+    sandbox.add_connection(31, "salesforce", connected=True)
+    host = HostPage(page, host_origin)
+    token = urllib.parse.quote(sandbox.signer.sign("acme", origin=host_origin), safe="")
+    host.load(f"{sandbox.base_url}/direct_link/embedded/connections/31?workato_dl_token={token}")
+    loaded, seen = host.next_status(after=0)
+    assert loaded["payload"]["connected"] is True
+    assert loaded["wk"] is True
+
+    sandbox.lose_connection(31, "the refresh token was revoked")
+
+    lost, _ = host.next_status(after=seen)
+    assert lost["payload"]["connected"] is False
+    assert lost["payload"]["error"] == "Connection lost: the refresh token was revoked"
+    host.frame.locator("body[data-connected='false']").wait_for()

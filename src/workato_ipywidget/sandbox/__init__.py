@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .server import Sandbox
-from .state import Connection, Refusal
+from .state import Connection, Customer, RateLimits, Refusal
 
-__all__ = ["Connection", "Refusal", "Sandbox"]
+__all__ = ["Connection", "Customer", "RateLimits", "Refusal", "Sandbox"]

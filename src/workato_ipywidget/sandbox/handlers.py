@@ -1,12 +1,12 @@
-"""The sandbox's HTTP surface on Tornado: the connection page, its actions, and the Embedded API.
+"""The sandbox's HTTP surface on Tornado: the connection page and its actions, plus the shared
+base handler; the Embedded API's handlers are in `api_handlers`.
 
-The page URL carries the token, so nothing here logs a URL with its query string, and every
-response tells browsers not to cache it nor send it on as a referrer.
+The page URL carries the token, so nothing here logs a URL with its query string (nor a redirect's
+Location), and every response tells browsers not to cache it nor send it on as a referrer.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import secrets
@@ -16,13 +16,14 @@ from typing import Any
 
 import tornado.web
 
-from . import pages
-from .state import Connection, SandboxState, parse_connection_id
+from . import full_page, pages
+from .state import Connection, RateLimits, SandboxState, parse_connection_id
 from .verify import Refused, unverified_origin, verify_token
 
 logger = logging.getLogger("workato_ipywidget.sandbox")
 
 PAGE_PATH = "/direct_link/embedded/connections/"
+MAX_PAGE_PATH = 2000
 SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a secret
 
 
@@ -33,20 +34,25 @@ class SandboxConfig:
     state: SandboxState
     allowed_origins: frozenset[str] | None
     api_token: str
+    rate_limits: RateLimits | None = None
 
 
 def make_app(config: SandboxConfig) -> tornado.web.Application:
     """The Tornado application; routes mirror Workato's URLs."""
+    from .api_handlers import api_routes  # they build on BaseHandler, defined below
+
     args = {"config": config}
     return tornado.web.Application(
         [
+            (r"/direct_link", FullPageHandler, args),
             (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
             (
                 r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
                 ConnectionActionHandler,
                 args,
             ),
-            (r"/api/managed_users/([^/]+)/connections", ApiConnectionsHandler, args),
+            (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler, args),
+            *api_routes(args),
             (r".*", NotFoundHandler, args),
         ],
         log_function=_log_request,
@@ -112,57 +118,28 @@ class BaseHandler(tornado.web.RequestHandler):
         logger.info("refused %s %s: %s", self.request.method, self.request.path, code)
 
 
-class ConnectionPageHandler(BaseHandler):
-    """Workato's connection iframe: strict token checks, then the page or an error page.
+class PageHandler(BaseHandler):
+    """A page Workato would serve in an iframe; answers a redirect when asked under another host.
 
-    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
-    missing or not listed, the page still renders with status 200 but posts nothing, which is
-    how Workato fails for an origin missing from its allowlist. That silence is recorded as an
-    `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
+    Shared by the connection page and full-page embeds: the redirect, the origin allowlist's
+    silence, the CSP nonce and the error page.
+
+    With `Sandbox.redirect_pages_to(host)`, a page request whose Host names another host name
+    gets a 302 to the same port, path and query on `host`, before any token check: the token is
+    verified (and its `jti` used) only by the page the redirect leads to.
     """
 
-    def get(self, raw_id: str) -> None:
-        token = self.get_query_argument("workato_dl_token", None)
-        try:
-            verified = verify_token(token, self.sandbox.state)
-        except Refused as refusal:
-            self._error_page(refusal, unverified_origin(token))
-            return
-        connection = self._connection(raw_id)
-        if connection is None:
-            unknown = Refused(
-                "unknown_connection",
-                "there is no connection with this id; add it with "
-                "Sandbox.add_connection(id, provider) or use an id from the API's list",
-                status=404,
-            )
-            self._error_page(unknown, verified.origin)
-            return
-        silent = self._silent_reason(verified.origin)
-        if silent is not None:
-            self.refuse(
-                silent,
-                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
-                "the page rendered but posts nothing to its parent",
-            )
-        base = f"{PAGE_PATH}{connection.id}"
-        nonce = self._csp()
-        self.finish(
-            pages.connection_page(
-                connection,
-                target_origin=verified.origin or "*",
-                silent_reason=silent,
-                secret=self.sandbox.state.grant_page(connection.id),
-                action_urls={a: f"{base}/{a}" for a in ("authorize", "fail", "disconnect")},
-                nonce=nonce,
-            )
-        )
+    ERROR_HEADING = "This page cannot be shown"
 
-    def _connection(self, raw_id: str) -> Connection | None:
-        try:
-            return self.sandbox.state.connection(parse_connection_id(raw_id))
-        except ValueError:
-            return None
+    def prepare(self) -> None:
+        target = self.sandbox.state.page_host
+        if target is None or self.request.host_name.lower() == target:
+            return
+        _, colon, port = self.request.host.rpartition(":")
+        suffix = f":{port}" if colon and port.isdigit() else ""
+        self.set_status(302)
+        self.set_header("Location", f"{self.request.protocol}://{target}{suffix}{self.request.uri}")
+        self.finish()
 
     def _silent_reason(self, origin: str | None) -> str | None:
         allowed = self.sandbox.allowed_origins
@@ -191,6 +168,7 @@ class ConnectionPageHandler(BaseHandler):
             pages.error_page(
                 refusal.code,
                 refusal.message,
+                heading=self.ERROR_HEADING,
                 target_origin=origin or "*",
                 silent_reason=self._silent_reason(origin),
                 nonce=self._csp(),
@@ -198,10 +176,116 @@ class ConnectionPageHandler(BaseHandler):
         )
 
 
-class ConnectionActionHandler(BaseHandler):
-    """The page's Authorize / Fail / Disconnect, allowed only with the secret of a rendered page."""
+class ConnectionPageHandler(PageHandler):
+    """Workato's connection iframe: strict token checks, then the page or an error page.
 
-    def post(self, raw_id: str, action: str) -> None:
+    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
+    missing or not listed, the page still renders with status 200 but posts nothing, which is
+    how Workato fails for an origin missing from its allowlist. That silence is recorded as an
+    `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
+    """
+
+    ERROR_HEADING = "This connection cannot be shown"
+
+    def get(self, raw_id: str) -> None:
+        token = self.get_query_argument("workato_dl_token", None)
+        try:
+            verified = verify_token(token, self.sandbox.state)
+        except Refused as refusal:
+            self._error_page(refusal, unverified_origin(token))
+            return
+        connection = self._connection(raw_id)
+        if connection is None or connection.customer_id != verified.customer.id:
+            # Another customer's connection is answered as a missing one: nothing tells a page
+            # which ids exist in other accounts.
+            unknown = Refused(
+                "unknown_connection",
+                f"customer {verified.customer.id!r} (the token's sub) has no connection with this "
+                "id; check that the token names the connection's customer, or add it with "
+                "Sandbox.add_connection(id, provider, customer_id=...)",
+                status=404,
+            )
+            self._error_page(unknown, verified.origin)
+            return
+        silent = self._silent_reason(verified.origin)
+        if silent is not None:
+            self.refuse(
+                silent,
+                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
+                "the page rendered but posts nothing to its parent",
+            )
+        base = f"{PAGE_PATH}{connection.id}"
+        nonce = self._csp()
+        self.finish(
+            pages.connection_page(
+                connection,
+                target_origin=verified.origin or "*",
+                silent_reason=silent,
+                secret=self.sandbox.state.grant_page(connection.id),
+                action_urls={a: f"{base}/{a}" for a in ("authorize", "fail", "disconnect")},
+                state_url=f"{base}/state",
+                nonce=nonce,
+            )
+        )
+
+    def _connection(self, raw_id: str) -> Connection | None:
+        try:
+            return self.sandbox.state.connection(parse_connection_id(raw_id))
+        except ValueError:
+            return None
+
+
+class FullPageHandler(PageHandler):
+    """`/direct_link?workato_dl_path=<path>&workato_dl_token=<jwt>`: any Workato page, full size.
+
+    The token is verified exactly as for the connection page (vendor keys, customers, replay and
+    the origin allowlist, silent when the origin is missing from it); the page then shows the
+    token's customer's workspace at `path` and moves inside the iframe from there.
+    """
+
+    def get(self) -> None:
+        token = self.get_query_argument("workato_dl_token", None)
+        try:
+            verified = verify_token(token, self.sandbox.state)
+        except Refused as refusal:
+            self._error_page(refusal, unverified_origin(token))
+            return
+        path = self.get_query_argument("workato_dl_path", "")
+        if not path.startswith("/") or path.startswith("//") or len(path) > MAX_PAGE_PATH:
+            invalid = Refused(
+                "invalid_path",
+                "workato_dl_path must be a Workato path such as '/recipes' (URL-encoded), "
+                f"starting with one '/' and at most {MAX_PAGE_PATH} characters",
+                status=400,
+            )
+            self._error_page(invalid, verified.origin)
+            return
+        silent = self._silent_reason(verified.origin)
+        if silent is not None:
+            self.refuse(
+                silent,
+                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
+                "the page rendered but posts nothing to its parent",
+            )
+        nonce = self._csp()
+        self.finish(
+            full_page.full_page(
+                verified.customer,
+                self.sandbox.state.connections(verified.customer.id),
+                path=path,
+                target_origin=verified.origin or "*",
+                silent_reason=silent,
+                nonce=nonce,
+            )
+        )
+
+
+class PageSecretHandler(BaseHandler):
+    """Requests a rendered page makes for its own connection, allowed only with its secret."""
+
+    def granted(self, raw_id: str) -> Connection | None:
+        """The connection, when the request carries a live secret of a page rendered for it;
+        otherwise the refusal has been answered and None is returned."""
         state = self.sandbox.state
         secret = self.request.headers.get(SECRET_HEADER, "")
         try:
@@ -216,60 +300,53 @@ class ConnectionActionHandler(BaseHandler):
             self.refuse("invalid_page_secret", message)
             self.set_status(403)
             self.write_json({"error": {"type": "invalid_page_secret", "message": message}})
-            return
-        if action == "authorize":
-            connection = state.set_connected(connection_id, True, None)
-        elif action == "fail":
-            connection = state.set_connected(connection_id, False, pages.AUTHORIZATION_FAILED)
-        else:
-            connection = state.set_connected(connection_id, False, None)
+            return None
+        connection = state.connection(connection_id)
+        if connection is None:
+            self.set_status(404)
+            self.write_json(
+                {"error": {"type": "unknown_connection", "message": "the connection was deleted"}}
+            )
+        return connection
+
+    def describe(self, connection: Connection) -> None:
+        """What the page knows of its connection; `version` orders states."""
         self.write_json(
             {
                 "id": connection.id,
                 "provider": connection.provider,
                 "connected": connection.connected,
                 "error": connection.error,
+                "version": connection.version,
             }
         )
 
 
-class ApiConnectionsHandler(BaseHandler):
-    """`GET /api/managed_users/<customer>/connections`, as Workato's Embedded API answers it.
+class ConnectionActionHandler(PageSecretHandler):
+    """The page's Authorize / Fail / Disconnect."""
 
-    The sandbox keeps no customers: every customer sees every connection.
-    `include_runtime_connections` is accepted and changes nothing.
-    """
-
-    def get(self, customer_id: str) -> None:
-        if not self._authorized():
-            message = (
-                "missing or wrong API token; send 'Authorization: Bearer <token>' with the "
-                "sandbox's api_token"
-            )
-            self.refuse("unauthorized", message)
-            self.set_status(401)
-            self.set_header("WWW-Authenticate", 'Bearer realm="workato-sandbox"')
-            self.write_json({"message": message})
+    def post(self, raw_id: str, action: str) -> None:
+        connection = self.granted(raw_id)
+        if connection is None:
             return
-        self.write_json({"result": [self._describe(c) for c in self.sandbox.state.connections()]})
+        state = self.sandbox.state
+        if action == "authorize":
+            connection = state.authorize(connection.id)
+        elif action == "fail":
+            connection = state.fail(connection.id, pages.AUTHORIZATION_FAILED)
+        else:
+            connection = state.disconnect(connection.id)
+        self.describe(connection)
 
-    def _authorized(self) -> bool:
-        scheme, _, credentials = self.request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            return False
-        expected = self.sandbox.api_token.encode()
-        return hmac.compare_digest(credentials.strip().encode(), expected)
 
-    @staticmethod
-    def _describe(connection: Connection) -> dict[str, Any]:
-        return {
-            "id": connection.id,
-            "application": connection.provider,
-            "provider": connection.provider,
-            "name": connection.name,
-            "authorization_status": connection.authorization_status,
-            "authorization_error": connection.error,
-        }
+class PageStateHandler(PageSecretHandler):
+    """The connection's current state, which an open page polls to learn of changes made
+    elsewhere (the Embedded API, `Sandbox.lose_connection`, another page)."""
+
+    def get(self, raw_id: str) -> None:
+        connection = self.granted(raw_id)
+        if connection is not None:
+            self.describe(connection)
 
 
 class NotFoundHandler(BaseHandler):

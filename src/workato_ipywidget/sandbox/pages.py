@@ -1,7 +1,10 @@
 """The sandbox's HTML: Workato's connection page and its error page, self-contained.
 
 Each page carries its data in a JSON block and one small inline script (allowed by a per-response
-CSP nonce) that posts JSON strings to `window.parent`, as Workato's widget does.
+CSP nonce) that posts JSON strings to `window.parent` carrying Workato's `wk: true` marker, as
+Workato's own pages do (its embedding client drops anything else). An open connection page polls
+its connection's state every `POLL_MS` and reports a change made elsewhere (the API, a lost
+connection, another page).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from html import escape
 from .state import Connection, provider_title
 
 AUTHORIZATION_FAILED = "Authorization failed: invalid credentials"
+POLL_MS = 1000
 
 _STYLE = """
 * { box-sizing: border-box; }
@@ -40,19 +44,17 @@ input { font: inherit; padding: 6px 8px; border: 1px solid #cbd2d9; border-radiu
 [hidden] { display: none !important; }
 """
 
-_CONNECTION_SCRIPT = """
-(() => {
+# What every sandbox page's script starts with: its config, and posting to the parent as Workato's
+# pages do (JSON strings marked `wk: true`, to the token's origin; nothing when silent).
+_PRELUDE = """
   "use strict";
   const config = JSON.parse(document.getElementById("sandbox-config").textContent);
   const $ = (id) => document.getElementById(id);
-  let state = config.connection;
-  let authorizing = false;
-  let busy = false;
   let lastHeight = -1;
-
   function post(type, payload) {
     if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload }), config.targetOrigin);
+    const message = payload === undefined ? { type, wk: true } : { type, payload, wk: true };
+    window.parent.postMessage(JSON.stringify(message), config.targetOrigin);
   }
   function postHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -60,6 +62,18 @@ _CONNECTION_SCRIPT = """
     lastHeight = height;
     post("heightChange", { height });
   }
+"""
+
+
+def page_script(body: str) -> str:
+    """A page's inline script: the shared prelude, then `body`, in one strict-mode closure."""
+    return f"(() => {{{_PRELUDE}{body}}})();"
+
+
+_CONNECTION_SCRIPT = page_script("""
+  let state = config.connection;
+  let authorizing = false;
+  let busy = false;
   function postStatus() {
     const payload = { id: state.id, provider: state.provider, connected: state.connected };
     if (state.error) payload.error = state.error;
@@ -76,6 +90,35 @@ _CONNECTION_SCRIPT = """
     for (const button of document.querySelectorAll("button")) button.disabled = busy;
     document.body.dataset.connected = String(state.connected);
     postHeight();
+  }
+  function sameStatus(a, b) {
+    return a.connected === b.connected && (a.error || null) === (b.error || null);
+  }
+  async function poll() {
+    let again = true;
+    if (!busy) {
+      try {
+        const response = await fetch(config.stateUrl, {
+          headers: { "X-Sandbox-Page-Secret": config.secret },
+          credentials: "omit",
+          cache: "no-store",
+        });
+        if (response.ok) {
+          const fresh = await response.json();
+          if (!busy && fresh.version > state.version) {
+            const changed = !sameStatus(fresh, state);
+            state = fresh;
+            paint();
+            if (changed) postStatus();
+          }
+        } else if (response.status === 403 || response.status === 404) {
+          again = false; // the page's grant expired, or the connection is gone
+        }
+      } catch (err) {
+        // the sandbox stopped or the network blinked: try again later
+      }
+    }
+    if (again) setTimeout(poll, config.pollMs);
   }
   async function act(action) {
     busy = true;
@@ -125,35 +168,28 @@ _CONNECTION_SCRIPT = """
     postHeight();
     postStatus();
     if ("ResizeObserver" in window) new ResizeObserver(postHeight).observe(document.body);
+    setTimeout(poll, config.pollMs);
   });
-})();
-"""
+""")
 
-_ERROR_SCRIPT = """
-(() => {
-  "use strict";
-  const config = JSON.parse(document.getElementById("sandbox-config").textContent);
-  function post(type, payload) {
-    if (config.silent) return;
-    window.parent.postMessage(JSON.stringify({ type, payload }), config.targetOrigin);
-  }
+_ERROR_SCRIPT = page_script("""
   window.addEventListener("load", () => {
     post("error", config.error);
-    post("heightChange", { height: Math.ceil(document.body.getBoundingClientRect().height) });
+    postHeight();
   });
-})();
-"""
+""")
 
 
-def _json_for_script(data: object) -> str:
+def json_for_script(data: object) -> str:
     """JSON that cannot close its <script> element or open a comment."""
     text = json.dumps(data, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _document(
+def document(
     title: str, body_attrs: str, main: str, config: object, script: str, nonce: str
 ) -> str:
+    """A whole page: the shared style, `main`, its config as JSON and its one inline script."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -161,7 +197,7 @@ def _document(
         f"<title>{escape(title)}</title>\n"
         f'<style nonce="{nonce}">{_STYLE}</style>\n'
         f"</head>\n<body {body_attrs}>\n<main>\n{main}</main>\n"
-        f'<script type="application/json" id="sandbox-config">{_json_for_script(config)}</script>\n'
+        f'<script type="application/json" id="sandbox-config">{json_for_script(config)}</script>\n'
         f'<script nonce="{nonce}">{script}</script>\n'
         "</body>\n</html>\n"
     )
@@ -174,6 +210,7 @@ def connection_page(
     silent_reason: str | None,
     secret: str,
     action_urls: dict[str, str],
+    state_url: str,
     nonce: str,
 ) -> str:
     """The connection widget: status, Connect -> authorization form -> Authorize/Fail, Disconnect.
@@ -182,6 +219,7 @@ def connection_page(
     """
     title = provider_title(connection.provider)
     connected = connection.connected
+    error = connection.error
     hidden = " hidden"
     main = (
         f'<header><div class="logo" aria-hidden="true">{escape(title[:1])}</div>'
@@ -190,7 +228,8 @@ def connection_page(
         f'<p class="status{" connected" if connected else ""}" id="status">'
         '<span class="dot" aria-hidden="true"></span>'
         f'<span id="status-text">{"Connected" if connected else "Not connected"}</span></p>\n'
-        f'<p class="error" id="error" role="alert" hidden></p>\n'
+        f'<p class="error" id="error" role="alert"{"" if error else hidden}>'
+        f"{escape(error or '')}</p>\n"
         f'<button class="primary" id="connect" type="button"{hidden if connected else ""}>'
         "Connect</button>\n"
         '<form id="auth-form" hidden autocomplete="off">\n'
@@ -210,27 +249,36 @@ def connection_page(
             "id": connection.id,
             "provider": connection.provider,
             "connected": connected,
-            "error": None,
+            "error": error,
+            "version": connection.version,
         },
         "targetOrigin": target_origin,
         "silent": silent_reason is not None,
         "secret": secret,
         "actions": action_urls,
+        "stateUrl": state_url,
+        "pollMs": POLL_MS,
     }
     attrs = (
         f'data-page="connection" data-connection-id="{connection.id}" '
         f'data-connected="{str(connected).lower()}" data-silent="{escape(silent_reason or "")}"'
     )
-    return _document(f"{title} connection", attrs, main, config, _CONNECTION_SCRIPT, nonce)
+    return document(f"{title} connection", attrs, main, config, _CONNECTION_SCRIPT, nonce)
 
 
 def error_page(
-    code: str, message: str, *, target_origin: str, silent_reason: str | None, nonce: str
+    code: str,
+    message: str,
+    *,
+    heading: str,
+    target_origin: str,
+    silent_reason: str | None,
+    nonce: str,
 ) -> str:
     """A refusal: shown to the user and posted as `{type: "error", payload: {type, message}}`."""
     main = (
         '<header><div class="logo" aria-hidden="true">!</div>'
-        "<div><h1>This connection cannot be shown</h1>"
+        f"<div><h1>{escape(heading)}</h1>"
         f'<p class="name" id="error-code">{escape(code)}</p></div></header>\n'
         f'<p class="error" id="error" role="alert">{escape(message)}</p>\n'
         '<p class="sandbox">Local Workato sandbox</p>\n'
@@ -243,4 +291,4 @@ def error_page(
     attrs = (
         f'data-page="error" data-error="{escape(code)}" data-silent="{escape(silent_reason or "")}"'
     )
-    return _document("Connection error", attrs, main, config, _ERROR_SCRIPT, nonce)
+    return document("Connection error", attrs, main, config, _ERROR_SCRIPT, nonce)

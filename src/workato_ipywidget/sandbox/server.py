@@ -20,8 +20,17 @@ from tornado.netutil import bind_sockets
 
 from ..endpoints import normalize_origin
 from ..token import TokenSigner
+from . import full_page
 from .handlers import SandboxConfig, make_app
-from .state import Connection, Refusal, SandboxState, parse_connection_id
+from .state import (
+    DEFAULT_CUSTOMER,
+    Connection,
+    Customer,
+    RateLimits,
+    Refusal,
+    SandboxState,
+    parse_connection_id,
+)
 
 _STOP_TIMEOUT = 10.0
 
@@ -30,10 +39,21 @@ class Sandbox:
     """A local stand-in for Workato's embedded connections: connection pages and Embedded API.
 
     It verifies tokens as strictly as Workato (RS256 only, a registered vendor key, sane
-    `iat`/`exp`, no replayed `jti`). Origin allowlist: when `allowed_origins` is set, a token
-    whose `origin` claim is missing or not listed still gets its connection page (status 200),
-    but the page posts nothing, which is Workato's silent failure; it is logged in `refusals`
-    as `origin_not_allowed` and marked `data-silent="origin_not_allowed"` on the page's <body>.
+    `iat`/`exp`, no replayed `jti`, a customer it knows). It starts with one customer,
+    ``"acme"``; a connection belongs to one customer, and a token (or an API path) naming
+    another customer does not see it.
+
+    Origin allowlist: when `allowed_origins` is set, a token whose `origin` claim is missing or
+    not listed still gets its connection page (status 200), but the page posts nothing, which is
+    Workato's silent failure; it is logged in `refusals` as `origin_not_allowed` and marked
+    `data-silent="origin_not_allowed"` on the page's <body>.
+
+    `rate_limits`: False (the default) serves every API request; True applies Workato's documented
+    limits per API token, answering 429 with `Retry-After`; a `RateLimits` sets other limits.
+
+    `redirect_pages_to`: a host name (e.g. ``"localhost"``) that page requests arriving under
+    another host name are redirected to with a 302, same port, path and query; the token is
+    checked only where the redirect leads. Change it later with `redirect_pages_to(host)`.
     """
 
     def __init__(
@@ -41,18 +61,24 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         allowed_origins: Iterable[str] | None = None,
+        *,
+        rate_limits: bool | RateLimits = False,
+        redirect_pages_to: str | None = None,
+        api_token: str | None = None,
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int from 0 (any free port) to 65535, got {port!r}")
         self._host = host
         self._requested_port = port
         self._allowed_origins = _normalize_allowlist(allowed_origins)
+        self._rate_limits = _rate_limits(rate_limits)
         self._state = SandboxState()
+        self.redirect_pages_to(redirect_pages_to)
         self._vendor_id = f"sandbox-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._signer = TokenSigner(self._vendor_id, key)
         self._state.register_public_key(self._vendor_id, self._signer.public_key_pem())
-        self._api_token = secrets.token_urlsafe(32)
+        self._api_token = _api_token(api_token)
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -121,7 +147,9 @@ class Sandbox:
             ready.set()
 
     async def _serve(self, sockets: list[socket.socket], ready: threading.Event) -> None:
-        config = SandboxConfig(self._state, self._allowed_origins, self._api_token)
+        config = SandboxConfig(
+            self._state, self._allowed_origins, self._api_token, self._rate_limits
+        )
         server = HTTPServer(make_app(config))
         server.add_sockets(sockets)
         self._loop = asyncio.get_running_loop()
@@ -172,29 +200,113 @@ class Sandbox:
         """Also accept tokens of `vendor_id` signed by the private half of this public key."""
         self._state.register_public_key(vendor_id, pem)
 
-    # connections and observations
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The API's rate limits, or None when every request is served."""
+        return self._rate_limits
+
+    def redirect_pages_to(self, host: str | None) -> None:
+        """Answer page requests under any other host name with a 302 to `host` (same port,
+        path and query), e.g. ``"localhost"`` for a sandbox reached at 127.0.0.1; None stops it.
+
+        Only pages redirect (the connection page, and pages Workato would serve in an iframe);
+        the API and the page's own requests do not. The token travels on in the Location and is
+        verified, and its `jti` used, only by the page the redirect leads to.
+        """
+        self._state.page_host = None if host is None else _page_host(host)
+
+    # customers, connections and observations
+
+    def add_customer(
+        self, customer_id: str | int, *, name: str | None = None, external_id: str | None = None
+    ) -> Customer:
+        """Add a customer (a Workato "managed user"), or rename one with the same id.
+
+        Tokens and API paths name it by `customer_id` or by ``E`` + its URL-encoded
+        `external_id` (``ExternalId(external_id)`` in this package).
+        """
+        return self._state.add_customer(customer_id, name, external_id)
+
+    @property
+    def customers(self) -> tuple[Customer, ...]:
+        """Every customer, the default ``"acme"`` first."""
+        return self._state.customers()
+
+    def customer(self, customer_id: str | int) -> Customer:
+        """One customer by its id; KeyError if the sandbox has none."""
+        found = self._state.customer(str(customer_id))
+        if found is None or found.id != str(customer_id):
+            raise KeyError(f"the sandbox has no customer {customer_id!r}; add it with add_customer")
+        return found
 
     def add_connection(
         self,
-        id: int | str,
+        connection_id: int | str,
         provider: str,
+        *,
+        customer_id: str | int = DEFAULT_CUSTOMER,
         name: str | None = None,
         connected: bool = False,
+        description: str | None = None,
+        folder_id: int | None = None,
+        parent_id: int | None = None,
+        external_id: str | None = None,
+        tags: Iterable[str] = (),
+        runtime: bool = False,
     ) -> Connection:
-        """Serve a connection (or replace one with the same id); returns its state."""
-        return self._state.add_connection(id, provider, name, connected)
+        """Serve a connection of `customer_id` (or replace one with the same id); returns it.
+
+        `runtime` marks a runtime user's connection, listed only with
+        ``include_runtime_connections``; `tags` are answered with ``includes[]=tags``.
+        """
+        return self._state.add_connection(
+            connection_id,
+            provider,
+            customer_id=customer_id,
+            name=name,
+            connected=connected,
+            description=description,
+            folder_id=folder_id,
+            parent_id=parent_id,
+            external_id=external_id,
+            tags=tuple(tags) if not isinstance(tags, str) else tags,
+            runtime=runtime,
+        )
+
+    def recipe_path(self, connection_id: int | str) -> str:
+        """The full-page path of the sandbox recipe that uses this connection, e.g.
+        ``"/recipes/101"``; its job history is at ``<path>/jobs``."""
+        return f"/recipes/{full_page.RECIPE_ID_OFFSET + self._known(connection_id)}"
+
+    def lose_connection(self, connection_id: int | str, reason: str) -> Connection:
+        """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports
+        it disconnected, an open page within about a second, until it is authorized again."""
+        return self._state.lose(self._known(connection_id), reason)
+
+    def fail_connection(
+        self, connection_id: int | str, error: str, *, exception: bool = False
+    ) -> Connection:
+        """An authorization failed (status ``failed``, or ``exception`` for an error raised
+        while authorizing) with Workato's `error` text, as the page's Fail does."""
+        status = "exception" if exception else "failed"
+        return self._state.fail(self._known(connection_id), error, status)
 
     @property
     def connections(self) -> tuple[Connection, ...]:
         """A snapshot of every connection's current state, by id."""
         return self._state.connections()
 
-    def connection(self, id: int | str) -> Connection:
+    def connection(self, connection_id: int | str) -> Connection:
         """The current state of one connection; KeyError if the sandbox does not serve it."""
-        found = self._state.connection(parse_connection_id(id))
+        found = self._state.connection(parse_connection_id(connection_id))
         if found is None:
-            raise KeyError(f"the sandbox serves no connection {id!r}; add it with add_connection")
+            raise KeyError(
+                f"the sandbox serves no connection {connection_id!r}; add it with add_connection"
+            )
         return found
+
+    def _known(self, connection_id: int | str) -> int:
+        return self.connection(connection_id).id
 
     @property
     def seen_jti(self) -> frozenset[str]:
@@ -211,6 +323,40 @@ class Sandbox:
         return (
             f"Sandbox({where}, vendor_id={self._vendor_id!r}, connections={len(self.connections)})"
         )
+
+
+def _rate_limits(value: bool | RateLimits) -> RateLimits | None:
+    if isinstance(value, RateLimits):
+        return value
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"rate_limits must be True, False or a RateLimits, not {type(value).__name__}"
+        )
+    return RateLimits() if value else None
+
+
+def _page_host(host: object) -> str:
+    """A bare host name or IP address, as a Host header carries it (no scheme, no port)."""
+    if isinstance(host, str) and (host.startswith("[") or ":" not in host):
+        try:
+            return normalize_origin(f"http://{host}").removeprefix("http://")
+        except ValueError:
+            pass
+    raise ValueError(
+        "redirect_pages_to takes a host name such as 'localhost' or '127.0.0.1' (no scheme or "
+        f"port), got {host!r}"
+    )
+
+
+def _api_token(token: str | None) -> str:
+    if token is None:
+        return secrets.token_urlsafe(32)
+    if not isinstance(token, str) or len(token) < 16 or not token.isprintable() or " " in token:
+        raise ValueError(
+            "api_token must be at least 16 visible characters without spaces (or None for a "
+            "random one)"
+        )
+    return token
 
 
 def _normalize_allowlist(origins: Iterable[str] | None) -> frozenset[str] | None:

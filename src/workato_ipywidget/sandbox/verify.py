@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..endpoints import normalize_origin as canonical_origin
-from .state import SandboxState
+from .state import Customer, SandboxState
 
 LEEWAY_SECONDS = 30
 """Clock skew tolerated for `exp` and `iat`."""
@@ -37,7 +37,8 @@ class VerifiedToken:
     """The claims of a token whose signature, lifetime and uniqueness have been checked."""
 
     vendor_id: str
-    customer_id: str
+    customer: Customer
+    """The customer the `sub` names, by its id or "E" + its URL-encoded external id."""
     user_id: str | None
     jti: str
     origin: str | None
@@ -133,6 +134,14 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
                 "the token's origin claim must be the embedding page's origin, "
                 "'scheme://host[:port]' with no path (what `window.location.origin` gives)",
             )
+    customer = state.customer(customer_id)
+    if customer is None:
+        raise Refused(
+            "unknown_customer",
+            f"the token's sub names customer {_short(customer_id)}, which this vendor does not "
+            "have; use a customer's id or 'E' + its URL-encoded external id (add one with "
+            "Sandbox.add_customer)",
+        )
     exp = claims.get("exp")  # PyJWT has checked it is a number when present
     valid_until = (float(exp) if exp is not None else iat + MAX_AGE_WITHOUT_EXP) + LEEWAY_SECONDS
     if not state.consume_jti(jti, valid_until):
@@ -141,7 +150,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
             "this token was already used (its jti was seen before); Workato refuses a reused "
             "token, so sign a fresh one for every page load",
         )
-    return VerifiedToken(vendor_id, customer_id, user_id, jti, origin)
+    return VerifiedToken(vendor_id, customer, user_id, jti, origin)
 
 
 def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str, Any]:

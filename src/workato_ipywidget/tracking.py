@@ -1,0 +1,267 @@
+"""Following connections through Workato's Embedded API: what a record says, and polling it.
+
+`classify` reads Workato's fields the way its own connection sample does (`authorization_status`,
+then `connection_lost_at`); `widget_state` turns that into a ConnectionWidget's traits. `Poller`
+repeats a read on a daemon thread, spaced within Workato's rate limits, and hands each result to
+the kernel's event loop (so traits and callbacks change on the thread that handles the page's
+messages) or, outside a running loop, applies it on its own thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .redaction import redact
+
+if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
+    from .api import Connection
+
+__all__ = [
+    "LIST_REQUESTS_PER_MINUTE",
+    "MIN_POLL_SECONDS",
+    "Poller",
+    "RowStatus",
+    "WidgetState",
+    "check_interval",
+    "classify",
+    "describe_api_failure",
+    "widget_state",
+]
+
+log = logging.getLogger(__name__)
+
+LIST_REQUESTS_PER_MINUTE = 1000
+"""Workato's documented limit for listing a customer's connections, per API client."""
+MIN_POLL_SECONDS = 2.0
+"""The shortest interval a poller may use: 30 list requests a minute, 3% of Workato's limit,
+which every panel, widget and script sharing the API client draws on."""
+_MAX_ERROR_TEXT = 500
+
+RowStatus = Literal["failed", "lost", "not_connected", "connected"]
+"""A connection's state as a panel shows it, problems first."""
+
+
+def classify(record: Connection) -> RowStatus:
+    """What a connection record means: a failed authorization, a lost connection, never (or no
+    longer) authorized, or connected."""
+    if record.authorization_status in ("failed", "exception"):
+        return "failed"
+    if record.connection_lost_at is not None:
+        return "lost"
+    if record.authorization_status == "success":
+        return "connected"
+    return "not_connected"
+
+
+def problem_text(record: Connection) -> str | None:
+    """The error a record carries: the failed authorization's text, or why it was lost."""
+    status = classify(record)
+    if status == "failed":
+        return record.authorization_error or "Authorization failed (Workato gave no reason)"
+    if status == "lost":
+        return f"Connection lost: {record.connection_lost_reason or 'Workato gave no reason'}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetState:
+    """A ConnectionWidget's traits as an Embedded API record determines them."""
+
+    provider: str | None
+    connected: bool
+    status: Literal["connected", "disconnected", "error"]
+    error: str | None
+
+
+def widget_state(record: Connection) -> WidgetState:
+    """`success` -> connected; `failed`/`exception` -> error with `authorization_error`;
+    `connection_lost_at` set -> disconnected with its reason in `error`."""
+    status = classify(record)
+    shown = {"connected": "connected", "failed": "error"}.get(status, "disconnected")
+    return WidgetState(
+        provider=record.provider,
+        connected=status == "connected",
+        status=shown,  # type: ignore[arg-type]
+        error=problem_text(record),
+    )
+
+
+def describe_api_failure(what: str, exc: BaseException) -> str:
+    """A one-paragraph reason for a failed read, for `error` and log lines; never a token."""
+    from .api import ApiError
+
+    if isinstance(exc, ApiError):
+        text = f"Could not read {what} from Workato's Embedded API: {exc}"
+    else:
+        text = f"Could not read {what} from Workato's Embedded API: {type(exc).__name__}: {exc}"
+    text = redact(text)
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
+
+
+def check_interval(name: str, value: object, *, off: str = "") -> float:
+    """A polling interval in seconds, refused when it would crowd Workato's rate limit.
+
+    `off` names what else the caller accepts, for the message (e.g. "or None (no polling)").
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive number of seconds{off}, got {value!r}")
+    if value < MIN_POLL_SECONDS:
+        raise ValueError(
+            f"{name}={value:g} s is too often: Workato allows {LIST_REQUESTS_PER_MINUTE:,} "
+            "connection-list requests a minute, shared by every panel, widget and script using "
+            f"the API client, so poll every {MIN_POLL_SECONDS:g} s or more "
+            f"({60 / MIN_POLL_SECONDS:g} a minute at most)"
+        )
+    return float(value)
+
+
+class Poller:
+    """Run `read()` every `every` seconds on a daemon thread, and `apply(result)` after each.
+
+    `apply` runs on the event loop that was running when `start()` was called (the kernel's),
+    or on the poller's thread when there was none; it returns True to stop polling. A failed
+    `read` is logged and handed to `fail` the same way (True stops too), and the next round tries
+    again: after what Workato asks for a `RateLimitError` (at least `every`). Polling stops
+    after `limit` seconds, on `stop()`, or after the one last round `finish()` asks for.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        read: Callable[[], object],
+        apply: Callable[[Any], object],
+        *,
+        fail: Callable[[Exception], object] | None = None,
+        every: float,
+        limit: float | None = None,
+    ) -> None:
+        self._name = name
+        self._read = read
+        self._apply = apply
+        self._fail = fail
+        self._every = every
+        self._limit = limit
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._last_round = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._stopped.is_set()
+
+    def start(self) -> Poller:
+        """Start polling (the first read at once); a running poller is left as it is."""
+        if self.running:
+            return self
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._stopped.clear()
+        self._last_round = False
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """No further rounds; a read in flight finishes but is not applied."""
+        self._stopped.set()
+        self._wake.set()
+
+    def finish(self) -> None:
+        """One more round now (e.g. the last tab closed: catch what happened there), then stop."""
+        self._last_round = True
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end (tests, and closing a widget)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        from .api import RateLimitError
+
+        deadline = None if self._limit is None else time.monotonic() + self._limit
+        while not self._stopped.is_set():
+            last = self._last_round
+            wait = self._every
+            try:
+                result = self._read()
+            except Exception as exc:  # a read must never end the thread silently
+                if isinstance(exc, RateLimitError):
+                    wait = max(self._every, exc.retry_after or 0.0)
+                log.warning(
+                    "%s: %s; next read in %.0f s",
+                    self._name,
+                    describe_api_failure("the connections", exc),
+                    wait,
+                )
+                if self._fail is not None and self._deliver(exc, self._fail):
+                    break
+            else:
+                if self._deliver(result, self._apply):
+                    break
+            if last or (deadline is not None and time.monotonic() >= deadline):
+                if deadline is not None and not last:
+                    log.info("%s: stopped polling after %.0f s", self._name, self._limit)
+                break
+            self._wake.wait(wait)
+            self._wake.clear()
+        self._stopped.set()
+
+    def _deliver(self, result: Any, handler: Callable[[Any], object]) -> bool:
+        """Hand one result (or failure) to `handler` where the kernel's state lives; True when
+        polling should stop."""
+        if self._stopped.is_set():
+            return True
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return self._safely(handler, result)
+        done = threading.Event()
+        outcome = [False]
+
+        def apply_on_loop() -> None:
+            try:
+                outcome[0] = self._stopped.is_set() or self._safely(handler, result)
+            finally:
+                done.set()
+
+        try:
+            loop.call_soon_threadsafe(apply_on_loop)
+        except RuntimeError:  # the loop closed meanwhile (kernel shutting down)
+            return True
+        # The loop is busy while a cell runs synchronous code; wait for it, but wake on stop().
+        while not done.wait(0.5):
+            if self._stopped.is_set():
+                return True
+        return outcome[0]
+
+    def _safely(self, handler: Callable[[Any], object], result: Any) -> bool:
+        try:
+            return bool(handler(result))
+        except Exception:
+            with contextlib.suppress(Exception):
+                log.error(
+                    "%s: applying a read failed; polling stops:\n%s",
+                    self._name,
+                    redact(traceback.format_exc()),
+                )
+            return True

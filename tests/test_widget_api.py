@@ -1,0 +1,374 @@
+"""ConnectionWidget(api=...): seeded from the Embedded API of a running sandbox, over real HTTP.
+
+Each status Workato reports becomes the widget's traits; the iframe's own messages win over an
+API answer read before them; a failing API becomes `error` and a log line, never an exception
+and never a token; and while a view's "Open in a new tab" page is open the widget follows the
+connection through the API until it is connected, the tab closes, or the time cap passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fakes import PAGE_ORIGIN, FakeFrontend
+
+from workato_ipywidget import ConnectionWidget, EmbeddedApi
+from workato_ipywidget.sandbox import RateLimits, Sandbox
+
+SF, JIRA, SLACK, HUBSPOT, ZENDESK, OTHERS = 1, 2, 3, 4, 5, 9
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as server:
+        server.add_customer("globex", name="Globex")
+        server.add_connection(SF, "salesforce", name="Salesforce", connected=True)
+        server.add_connection(JIRA, "jira", name="Jira")
+        server.fail_connection(JIRA, "Authorization failed: invalid credentials")
+        server.add_connection(SLACK, "slack", name="Slack", connected=True)
+        server.lose_connection(SLACK, "the refresh token was revoked")
+        server.add_connection(HUBSPOT, "hubspot", name="HubSpot")
+        server.add_connection(ZENDESK, "zendesk", name="Zendesk")
+        server.fail_connection(ZENDESK, "Zendesk raised a timeout", exception=True)
+        server.add_connection(OTHERS, "asana", name="Globex Asana", customer_id="globex")
+        yield server
+
+
+@pytest.fixture
+def api(sandbox: Sandbox) -> Iterator[EmbeddedApi]:
+    with EmbeddedApi(sandbox.api_token, base_url=sandbox.base_url, max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+def make(sandbox: Sandbox, api: EmbeddedApi) -> Iterator[Callable[..., ConnectionWidget]]:
+    made: list[ConnectionWidget] = []
+
+    def make_(connection_id: int, **kwargs: Any) -> ConnectionWidget:
+        options: dict[str, Any] = {
+            "api": api,
+            "signer": sandbox.signer,
+            "customer_id": "acme",
+            "base_url": sandbox.base_url,
+        }
+        options.update(kwargs)
+        widget = ConnectionWidget(connection_id, **options)
+        made.append(widget)
+        return widget
+
+    yield make_
+    for widget in made:
+        widget.close()
+
+
+def state(widget: ConnectionWidget) -> tuple[object, ...]:
+    return widget.status, widget.connected, widget.provider, widget.error
+
+
+def reached(
+    widget: ConnectionWidget, name: str, predicate: Callable[[Any], bool]
+) -> threading.Event:
+    """An event set once trait `name` satisfies `predicate` (changed from any thread)."""
+    done = threading.Event()
+
+    def check(change: dict[str, Any]) -> None:
+        if predicate(change["new"]):
+            done.set()
+
+    widget.observe(check, names=name)
+    if predicate(getattr(widget, name)):
+        done.set()
+    return done
+
+
+# -- seeded on creation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("connection_id", "expected"),
+    [
+        (SF, ("connected", True, "salesforce", None)),
+        (JIRA, ("error", False, "jira", "Authorization failed: invalid credentials")),
+        (ZENDESK, ("error", False, "zendesk", "Zendesk raised a timeout")),
+        (SLACK, ("disconnected", False, "slack", "Connection lost: the refresh token was revoked")),
+        (HUBSPOT, ("disconnected", False, "hubspot", None)),
+    ],
+    ids=["success", "failed", "exception", "lost", "never-authorized"],
+)
+def test_each_api_status_becomes_the_widgets_state_before_any_view(
+    make: Callable[..., ConnectionWidget], connection_id: int, expected: tuple[object, ...]
+) -> None:
+    widget = make(connection_id)
+
+    assert state(widget) == expected
+    assert widget.api_record is not None
+    assert widget.api_record.id == connection_id
+
+
+def test_without_api_the_widget_waits_for_the_iframe(sandbox: Sandbox) -> None:
+    widget = ConnectionWidget(SF, signer=sandbox.signer, customer_id="acme")
+
+    assert state(widget) == ("loading", None, None, None)
+    assert widget.api_record is None
+
+
+def test_a_token_provider_takes_customer_id_for_the_api_only(
+    sandbox: Sandbox, api: EmbeddedApi
+) -> None:
+    minted: list[str] = []
+
+    def provider(origin: str) -> str:
+        minted.append(origin)
+        return sandbox.signer.sign("acme", origin=origin)
+
+    widget = ConnectionWidget(
+        SF, api=api, token_provider=provider, customer_id="acme", base_url=sandbox.base_url
+    )
+
+    assert widget.status == "connected"
+    assert FakeFrontend(widget).ready()["kind"] == "load"
+    assert minted == [PAGE_ORIGIN]
+
+
+def test_a_token_provider_without_customer_id_is_refused_naming_what_to_add(
+    api: EmbeddedApi,
+) -> None:
+    with pytest.raises(TypeError, match=r"api= .* needs customer_id="):
+        ConnectionWidget(SF, api=api, token_provider=lambda origin: "a.b.c")
+
+
+def test_api_must_be_an_embedded_api(sandbox: Sandbox) -> None:
+    with pytest.raises(TypeError, match="api must be an EmbeddedApi, got str"):
+        ConnectionWidget(SF, api="token", signer=sandbox.signer, customer_id="acme")  # type: ignore[arg-type]
+
+
+def test_a_poll_interval_that_would_crowd_workatos_rate_limit_is_refused(
+    make: Callable[..., ConnectionWidget],
+) -> None:
+    with pytest.raises(ValueError, match=r"poll_every=0.5 s is too often: Workato allows 1,000"):
+        make(SF, poll_every=0.5)
+
+
+def test_reload_reads_the_api_again(
+    make: Callable[..., ConnectionWidget], sandbox: Sandbox
+) -> None:
+    widget = make(HUBSPOT)
+    sandbox.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+
+    widget.reload()
+
+    assert state(widget) == ("connected", True, "hubspot", None)
+
+
+# -- the iframe's word wins -----------------------------------------------------------------
+
+
+def test_an_iframe_message_after_the_read_began_is_not_overwritten_by_it(
+    make: Callable[..., ConnectionWidget], api: EmbeddedApi
+) -> None:
+    widget = make(HUBSPOT)
+    page = FakeFrontend(widget)
+    page.ready()
+    said = widget._said
+    records = api.connections("acme")  # a read that began before the iframe spoke
+
+    page.post({"type": "connectionStatusChange", "payload": {"id": HUBSPOT, "connected": True}})
+    widget._take_listed(records, said)
+
+    assert state(widget) == ("connected", True, "hubspot", None)
+    assert widget.api_record is not None
+    assert widget.api_record.connected is False  # the record is kept; the traits are the iframe's
+
+
+def test_an_iframe_message_overrides_the_api_seed(make: Callable[..., ConnectionWidget]) -> None:
+    widget = make(SF)
+    page = FakeFrontend(widget)
+    page.ready()
+
+    page.post({"type": "connectionStatusChange", "payload": {"id": SF, "connected": False}})
+
+    assert widget.status == "disconnected"
+    assert widget.connected is False
+
+
+# -- a failing API --------------------------------------------------------------------------
+
+
+def test_an_unknown_customer_is_an_error_naming_it_not_an_exception(
+    make: Callable[..., ConnectionWidget], caplog: pytest.LogCaptureFixture
+) -> None:
+    widget = make(SF, signer=None, token="a.b.c", customer_id="initech")
+
+    assert widget.status == "error"
+    assert "answered 404" in widget.error
+    assert "initech" in widget.error
+    assert any("initech" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+
+
+def test_a_connection_of_another_customer_is_an_error_naming_both(
+    make: Callable[..., ConnectionWidget],
+) -> None:
+    widget = make(OTHERS)
+
+    assert widget.status == "error"
+    assert widget.error.startswith(f"Workato's Embedded API lists no connection {OTHERS}")
+    assert "'acme'" in widget.error
+
+
+def test_a_refused_api_token_is_an_error_that_shows_no_token(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    wrong = "wrong-api-token-" + "x" * 20
+    caplog.set_level(logging.DEBUG)
+    with EmbeddedApi(wrong, base_url=sandbox.base_url) as bad:
+        widget = ConnectionWidget(
+            SF, api=bad, signer=sandbox.signer, customer_id="acme", base_url=sandbox.base_url
+        )
+        reply = FakeFrontend(widget).ready()
+
+    assert widget.status == "error"
+    assert "answered 401" in widget.error
+    assert "check the API token" in widget.error
+    token = reply["url"].split("workato_dl_token=")[1]
+    shown = [widget.error, repr(widget), caplog.text]
+    for secret in (wrong, sandbox.api_token, token):
+        assert all(secret not in text for text in shown)
+
+
+def test_an_unreachable_api_is_an_error_and_the_iframe_still_loads(
+    sandbox: Sandbox,
+) -> None:
+    with Sandbox() as gone:
+        address = gone.base_url
+    with EmbeddedApi(sandbox.api_token, base_url=address, timeout=2) as unreachable:
+        widget = ConnectionWidget(
+            SF, api=unreachable, signer=sandbox.signer, customer_id="acme", base_url=address
+        )
+
+    assert widget.status == "error"
+    assert "could not reach" in widget.error
+    assert FakeFrontend(widget).ready()["kind"] == "load"
+
+
+# -- following the API while the page is open in a tab --------------------------------------
+
+
+def open_tab(page: FakeFrontend, view: str = "view-1") -> dict[str, Any]:
+    page.deliver({"kind": "open_tab", "view": view, "origin": PAGE_ORIGIN})
+    return page.sent[-1]
+
+
+def test_an_open_tab_polls_until_the_connection_is_connected(
+    make: Callable[..., ConnectionWidget], sandbox: Sandbox
+) -> None:
+    widget = make(HUBSPOT, poll_every=2)
+    page = FakeFrontend(widget)
+    page.ready()
+    assert open_tab(page)["kind"] == "tab"
+    poller = widget._poller
+    assert poller is not None
+    assert poller.running
+
+    connected = reached(widget, "connected", lambda value: value is True)
+    sandbox.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)  # done in the tab
+
+    assert connected.wait(15)
+    poller.join(10)
+    assert not poller.running
+    assert widget.status == "connected"
+
+
+def test_closing_the_last_tab_reads_once_more_then_stops(
+    make: Callable[..., ConnectionWidget], sandbox: Sandbox
+) -> None:
+    widget = make(HUBSPOT, poll_every=60)  # no second round before the tab closes
+    page = FakeFrontend(widget)
+    page.ready()
+    open_tab(page, "view-1")
+    open_tab(page, "view-2")
+    poller = widget._poller
+    assert poller is not None
+    connected = reached(widget, "connected", lambda value: value is True)
+    sandbox.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+
+    page.deliver({"kind": "tab_closed", "view": "view-1"})
+    assert poller.running  # another tab is still open
+    page.deliver({"kind": "tab_closed", "view": "view-2"})
+
+    assert connected.wait(15)
+    poller.join(10)
+    assert not poller.running
+
+
+def test_polling_stops_at_its_time_cap(make: Callable[..., ConnectionWidget]) -> None:
+    widget = make(HUBSPOT, poll_every=2, poll_for=0.1)
+    page = FakeFrontend(widget)
+    page.ready()
+    open_tab(page)
+    poller = widget._poller
+    assert poller is not None
+
+    poller.join(10)
+
+    assert not poller.running
+    assert widget._tabs == {"view-1"}  # the tab is still open: the cap ended it
+
+
+def test_without_api_an_open_tab_polls_nothing(sandbox: Sandbox) -> None:
+    widget = ConnectionWidget(SF, signer=sandbox.signer, customer_id="acme")
+    page = FakeFrontend(widget)
+    page.ready()
+
+    assert open_tab(page)["kind"] == "tab"
+    assert widget._poller is None
+
+
+def test_a_rate_limited_poll_says_so_in_error_and_keeps_the_status(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with Sandbox(rate_limits=RateLimits(list_connections=1, window=60)) as limited:
+        limited.add_connection(HUBSPOT, "hubspot", name="HubSpot")
+        with EmbeddedApi(limited.api_token, base_url=limited.base_url, max_retries=0) as api:
+            widget = ConnectionWidget(
+                HUBSPOT, api=api, signer=limited.signer, customer_id="acme",
+                base_url=limited.base_url, poll_every=2,
+            )  # fmt: skip
+            assert widget.status == "disconnected"  # the one request this minute allows
+            page = FakeFrontend(widget)
+            page.ready()
+            limited_now = reached(widget, "error", lambda text: bool(text))
+
+            open_tab(page)
+
+            assert limited_now.wait(15)
+            assert "answered 429" in widget.error
+            assert widget.status == "disconnected"
+            assert widget._poller is not None
+            assert widget._poller.running  # it waits what Workato asks, then tries again
+            widget.close()
+            widget._poller.join(10)
+            assert not widget._poller.running
+    assert "429" in caplog.text
+
+
+async def test_polled_state_reaches_a_cell_awaiting_wait_for(
+    make: Callable[..., ConnectionWidget], sandbox: Sandbox
+) -> None:
+    widget = make(HUBSPOT, poll_every=2)
+    page = FakeFrontend(widget)
+    page.ready()
+    open_tab(page)
+    applied_on: list[int] = []
+    widget.observe(lambda _change: applied_on.append(threading.get_ident()), names="connected")
+
+    sandbox.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+    value = await widget.wait_for("connected", lambda v: v is True, timeout=15)
+
+    assert value is True
+    assert applied_on == [threading.get_ident()]  # applied on the loop's thread, not the poller's
+    await asyncio.to_thread(widget._poller.join, 10)  # type: ignore[union-attr]
