@@ -267,6 +267,21 @@ def test_demo_voila_serves_the_dashboard_on_the_port_it_prints(
     assert env["WORKATO_DEMO_WAIT_SECONDS"] == "0"  # Voila shows widgets only after every cell
 
 
+def test_demo_voila_without_voila_says_how_to_install_it(
+    exec_calls: list[tuple[list[str], Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = cli.importlib.util.find_spec
+    monkeypatch.setattr(
+        cli.importlib.util, "find_spec", lambda name: None if name == "voila" else find_spec(name)
+    )
+
+    result = run("demo", "--voila")
+
+    assert result.exit_code == 1
+    assert "pip install 'voila" in result.output
+    assert exec_calls == []
+
+
 def test_demo_voila_keeps_a_given_port_and_wait(exec_calls: list[tuple[list[str], Any]]) -> None:
     result = run("demo", "--voila", "--port", "8866", env={"WORKATO_DEMO_WAIT_SECONDS": "5"})
 

@@ -4,6 +4,7 @@ sandbox, open the demo."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -284,6 +285,10 @@ def demo(work_dir: Path, port: int | None, no_browser: bool, voila: bool) -> Non
     """
     notebook = demo_notebook(work_dir)
     if voila:
+        if importlib.util.find_spec("voila") is None:
+            raise click.ClickException(
+                "--voila needs Voila, which is not installed: pip install 'voila>=0.5.13'"
+            )
         port = port or _free_port()
         argv, env = _voila_command(notebook, port, no_browser)
         click.echo(f"Serving the demo dashboard at http://localhost:{port}/")
