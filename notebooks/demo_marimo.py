@@ -79,7 +79,7 @@ def _(mo):
 @app.cell
 def _(ConnectionWidget, follow, mo, sandbox):
     salesforce = ConnectionWidget(
-        1, signer=sandbox.signer, customer_id="acme-co", base_url=sandbox.base_url
+        1, signer=sandbox.signer, customer_id="acme", base_url=sandbox.base_url
     )
     salesforce_state = follow(salesforce)
     mo.ui.anywidget(salesforce)
@@ -136,7 +136,7 @@ def _(mo):
 
 @app.cell
 def _(ConnectionWidget, follow, mo, sandbox):
-    jira = ConnectionWidget(2, signer=sandbox.signer, customer_id="acme-co", base_url=sandbox.base_url)
+    jira = ConnectionWidget(2, signer=sandbox.signer, customer_id="acme", base_url=sandbox.base_url)
     jira_state = follow(jira)
     mo.ui.anywidget(jira)
     return (jira_state,)

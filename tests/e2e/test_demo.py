@@ -53,7 +53,7 @@ def lab_demo(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def voila_demo(tmp_path: Path) -> Iterator[str]:
+def voila_demo(voila_installed: None, tmp_path: Path) -> Iterator[str]:
     """`demo --voila` with no --port: yields the URL the command chose and printed."""
     demo = DemoCommand(tmp_path, "--voila")
     demo.spawn()
