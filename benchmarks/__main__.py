@@ -15,8 +15,8 @@ from pathlib import Path
 from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
-BENCHMARKS = ("signing", "imports", "bundle", "sandbox", "latency", "storm", "memory")
-GROUPS = {"browser": ("latency", "storm", "memory"), "all": BENCHMARKS}
+BENCHMARKS = ("signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first")
+GROUPS = {"browser": ("latency", "storm", "memory", "first"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -55,12 +55,17 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
             figures += module.run(settings)
-    parts = tuple(name for name in GROUPS["browser"] if name in selected)
+    parts = tuple(name for name in ("latency", "storm", "memory") if name in selected)
     if parts:
         from . import browser  # Playwright and the e2e harness, only when needed
 
         print(f"running {', '.join(parts)} in JupyterLab + Chromium ...", flush=True)
         figures += browser.run(settings, parts)
+    if "first" in selected:
+        from . import first_message
+
+        print("running first (time to first message) in JupyterLab + Chromium ...", flush=True)
+        figures += first_message.run(settings)
     return figures
 
 
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last three)",
+        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last four)",
     )
     parser.add_argument(
         "--output",

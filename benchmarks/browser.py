@@ -199,34 +199,46 @@ def _frame_server() -> Iterator[str]:
 
 # --- one benchmark session ---------------------------------------------------------------------
 @contextlib.contextmanager
-def _session() -> Iterator[_Bench]:
+def lab_notebook(cells: list[str]) -> Iterator[tuple[Page, NotebookPage]]:
+    """A throwaway JupyterLab and Chromium showing a notebook of `cells`, the first one run.
+
+    Shared by every browser benchmark: the e2e harness's server, Chromium flags and notebook driver.
+    """
     executable = chromium_path()
     if executable is None:
         raise RuntimeError(
             "the browser benchmarks need Chromium (apt-get install -y chromium); "
-            "skip them with --only signing,imports,bundle"
+            "skip them with --only signing,imports,bundle,sandbox"
         )
-    with (
-        tempfile.TemporaryDirectory(prefix="wi-bench-") as home,
-        _frame_server() as base_url,
-        sync_playwright() as playwright,
-    ):
+    with tempfile.TemporaryDirectory(prefix="wi-bench-") as home, sync_playwright() as playwright:
         server = JupyterServer("lab", Path(home))
         server.start()
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
             page.set_default_timeout(60_000)
-            cells = [SETUP_CELL.format(esm=BASELINE_ESM, token=TOKEN, base_url=base_url)]
             notebook = NotebookPage(page, server, write_notebook(server, cells, "bench.ipynb"))
             notebook.open()
             notebook.run_cell(0)
-            yield _Bench(page, notebook, base_url)
+            yield page, notebook
             notebook.close_probe()
         finally:
             browser.close()
             server.shutdown_all_sessions()
             server.stop()
+
+
+def calibrate(page_or_frame: Page | Frame) -> float:
+    """The offset (ms) of a document's `performance` clock from the real-time clock."""
+    return float(page_or_frame.evaluate(CALIBRATE_JS))
+
+
+@contextlib.contextmanager
+def _session() -> Iterator[_Bench]:
+    with _frame_server() as base_url:
+        cells = [SETUP_CELL.format(esm=BASELINE_ESM, token=TOKEN, base_url=base_url)]
+        with lab_notebook(cells) as (page, notebook):
+            yield _Bench(page, notebook, base_url)
 
 
 @dataclass
@@ -270,7 +282,7 @@ class _Bench:
 
     def _offsets(self) -> tuple[float, float]:
         """(iframe, page) clock offsets in ms, to subtract from their readings."""
-        return self.frame.evaluate(CALIBRATE_JS), self.page.evaluate(CALIBRATE_JS)
+        return calibrate(self.frame), calibrate(self.page)
 
     def _seen(self, key: str) -> dict[Any, int]:
         return {value: ns for value, ns in self.kernel.value(f"seen[{key!r}]")}

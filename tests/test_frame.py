@@ -89,6 +89,23 @@ def test_each_view_gets_a_fresh_token_for_its_origin_and_the_trusted_origins(
     assert first["url"].startswith("https://app.workato.com/direct_link")
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "vscode-webview://1a2b3c4d5e",
+        "https://0a1b2c3d.vscode-cdn.net",
+        "https://x1y2z3-0-colab.googleusercontent.com",
+    ],
+)
+def test_the_origin_claim_is_what_a_vscode_or_colab_page_reports(
+    page: FakeFrontend, public_pem: bytes, origin: str
+) -> None:
+    reply = page.ready(origin=origin)
+
+    claims = jwt.decode(token_of(reply["url"]), public_pem, algorithms=["RS256"])
+    assert claims["origin"] == origin
+
+
 def test_a_custom_base_url_trusts_itself_and_the_origins_given(
     make: Make, signer: TokenSigner
 ) -> None:

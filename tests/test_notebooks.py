@@ -54,6 +54,7 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
     assert "status: loading | connected: None" in text
     assert "Still waiting: wait_for: connected did not satisfy the predicate" in text
     assert "1: salesforce (Salesforce) not connected" in text
+    assert "Still waiting: wait_for: path did not satisfy the predicate" in text
     state = json.dumps(notebook.metadata["widgets"])
     assert "workato_dl_token" not in state
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from e2e_notebook import NotebookPage, OpenNotebook
 from playwright.sync_api import FrameLocator, Locator, Page, expect
+from test_connection_widget import INJECT
 
 from workato_ipywidget import TokenSigner
 from workato_ipywidget.endpoints import page_url
@@ -109,13 +110,6 @@ def test_two_views_load_with_their_own_tokens_and_navigate_moves_both(
 
 FORGE = """([messages]) => {
   for (const m of messages) parent.postMessage(JSON.stringify(m), "*");
-}"""
-
-INJECT = """([id, src]) => {
-  const frame = document.createElement("iframe");
-  frame.id = id;
-  frame.src = src;
-  document.body.append(frame);
 }"""
 
 

@@ -18,7 +18,7 @@ import tornado.web
 
 from . import full_page, pages
 from .state import Connection, RateLimits, SandboxState, parse_connection_id
-from .verify import Refused, unverified_origin, verify_token
+from .verify import Refused, VerifiedToken, unverified_origin, verify_token
 
 logger = logging.getLogger("workato_ipywidget.sandbox")
 
@@ -141,6 +141,26 @@ class PageHandler(BaseHandler):
         self.set_header("Location", f"{self.request.protocol}://{target}{suffix}{self.request.uri}")
         self.finish()
 
+    def _verified(self) -> VerifiedToken | None:
+        """The page's verified token, or None once the refusal's error page was sent."""
+        token = self.get_query_argument("workato_dl_token", None)
+        try:
+            return verify_token(token, self.sandbox.state)
+        except Refused as refusal:
+            self._error_page(refusal, unverified_origin(token))
+            return None
+
+    def _silence(self, origin: str | None) -> str | None:
+        """Why this page must post nothing (its origin is not allowed), recorded; else None."""
+        silent = self._silent_reason(origin)
+        if silent is not None:
+            self.refuse(
+                silent,
+                f"the token's origin {origin or '(none)'} is not in allowed_origins; "
+                "the page rendered but posts nothing to its parent",
+            )
+        return silent
+
     def _silent_reason(self, origin: str | None) -> str | None:
         allowed = self.sandbox.allowed_origins
         if allowed is not None and (origin is None or origin not in allowed):
@@ -188,11 +208,8 @@ class ConnectionPageHandler(PageHandler):
     ERROR_HEADING = "This connection cannot be shown"
 
     def get(self, raw_id: str) -> None:
-        token = self.get_query_argument("workato_dl_token", None)
-        try:
-            verified = verify_token(token, self.sandbox.state)
-        except Refused as refusal:
-            self._error_page(refusal, unverified_origin(token))
+        verified = self._verified()
+        if verified is None:
             return
         connection = self._connection(raw_id)
         if connection is None or connection.customer_id != verified.customer.id:
@@ -207,13 +224,7 @@ class ConnectionPageHandler(PageHandler):
             )
             self._error_page(unknown, verified.origin)
             return
-        silent = self._silent_reason(verified.origin)
-        if silent is not None:
-            self.refuse(
-                silent,
-                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
-                "the page rendered but posts nothing to its parent",
-            )
+        silent = self._silence(verified.origin)
         base = f"{PAGE_PATH}{connection.id}"
         nonce = self._csp()
         self.finish(
@@ -244,11 +255,8 @@ class FullPageHandler(PageHandler):
     """
 
     def get(self) -> None:
-        token = self.get_query_argument("workato_dl_token", None)
-        try:
-            verified = verify_token(token, self.sandbox.state)
-        except Refused as refusal:
-            self._error_page(refusal, unverified_origin(token))
+        verified = self._verified()
+        if verified is None:
             return
         path = self.get_query_argument("workato_dl_path", "")
         if not path.startswith("/") or path.startswith("//") or len(path) > MAX_PAGE_PATH:
@@ -260,13 +268,7 @@ class FullPageHandler(PageHandler):
             )
             self._error_page(invalid, verified.origin)
             return
-        silent = self._silent_reason(verified.origin)
-        if silent is not None:
-            self.refuse(
-                silent,
-                f"the token's origin {verified.origin or '(none)'} is not in allowed_origins; "
-                "the page rendered but posts nothing to its parent",
-            )
+        silent = self._silence(verified.origin)
         nonce = self._csp()
         self.finish(
             full_page.full_page(

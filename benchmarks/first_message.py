@@ -1,0 +1,180 @@
+"""Time to first message: from displaying a widget until the kernel holds its iframe's first event.
+
+For `ConnectionWidget` and `EmbeddedPage` on the sandbox's real pages, beside the least a user could
+write in the same run: `IPython.display.IFrame` of the same page with a pre-signed URL, its first
+message timed where it arrives in the notebook page, plus one plain anywidget round trip to the
+kernel (page -> kernel -> page, timed on the page's clock). Our widgets pay that round trip once
+(`ready` -> `load`) and one signing; the baseline gets the round trip for free.
+
+Everything is shown through one `ipywidgets.Output` (`append_display_data`), cleared before each
+sample, so all four variants take the same display path. Kernel times are `time.time_ns()`; the
+page's `performance` clock is aligned to the same real-time clock by a calibration.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from .browser import calibrate, lab_notebook
+from .measure import Figure, Settings, ratios, summarize
+
+TARGET = 1.1
+
+ECHO_ESM = """
+export default {
+  render({ model }) {
+    let waiting = null;
+    model.on("msg:custom", () => {
+      const done = waiting;
+      waiting = null;
+      done?.(performance.now());
+    });
+    globalThis.benchEcho = () => new Promise((resolve) => {
+      const sent = performance.now();
+      waiting = (now) => resolve(now - sent);
+      model.send({ ping: true });
+    });
+  },
+};
+"""
+
+SETUP_CELL = """
+import time
+import anywidget, ipywidgets, traitlets
+from IPython.display import IFrame, display
+from workato_ipywidget import ConnectionWidget, EmbeddedPage, Sandbox
+from workato_ipywidget.endpoints import connection_url, page_url
+
+sandbox = Sandbox().start()
+sandbox.add_connection(1, "salesforce", name="Salesforce")
+RECIPE = sandbox.recipe_path(1)
+OPTIONS = dict(signer=sandbox.signer, customer_id="acme", base_url=sandbox.base_url,
+               diagnose_after=None)
+first = {{}}
+
+class Echo(anywidget.AnyWidget):
+    _esm = {esm!r}
+
+echo = Echo()
+echo.on_msg(lambda widget, content, buffers: echo.send({{"pong": True}}))
+out = ipywidgets.Output()
+display(echo, out)
+
+def show_widget(key, kind):
+    out.clear_output()
+    if kind == "connection":
+        widget = ConnectionWidget(1, **OPTIONS)
+    else:
+        widget = EmbeddedPage(RECIPE, **OPTIONS)
+    widget.on_message(lambda event, key=key: first.setdefault(key, time.time_ns()))
+    start = time.time_ns()
+    out.append_display_data(widget)
+    return start
+
+def show_iframe(key, kind, origin):
+    out.clear_output()
+    token = sandbox.signer.sign("acme", origin=origin)  # pre-signed, before the clock starts
+    if kind == "connection":
+        url = connection_url(sandbox.base_url, 1, token)
+    else:
+        url = page_url(sandbox.base_url, RECIPE, token)
+    frame = IFrame(f"{{url}}&bench_key={{key}}", width="100%", height=320)
+    start = time.time_ns()
+    out.append_display_data(frame)
+    return start
+"""
+
+# In the notebook page: when each plain IFrame's first message arrives (its src names its key).
+WATCH_JS = """() => {
+  window.benchArrivals = {};
+  window.addEventListener("message", (event) => {
+    for (const frame of document.querySelectorAll("iframe")) {
+      if (frame.contentWindow !== event.source) continue;
+      const key = /bench_key=([^&#]+)/.exec(frame.src)?.[1];
+      if (key && !(key in window.benchArrivals)) {
+        window.benchArrivals[key] = performance.timeOrigin + performance.now();
+      }
+    }
+  });
+}"""
+
+KINDS = {"connection": "ConnectionWidget", "page": "EmbeddedPage"}
+
+
+def run(settings: Settings) -> list[Figure]:
+    cells = [SETUP_CELL.format(esm=ECHO_ESM)]
+    with lab_notebook(cells) as (page, notebook):
+        kernel = notebook.kernel
+        page.wait_for_function("() => globalThis.benchEcho !== undefined")
+        page.evaluate(WATCH_JS)
+        origin = notebook.server.base_url
+        offset = calibrate(page)
+        samples: dict[str, list[float]] = {
+            name: [] for kind in KINDS for name in (kind, f"iframe-{kind}")
+        }
+        echo: list[float] = []
+
+        def widget(kind: str, key: str) -> float:
+            start = kernel.value(f"show_widget({key!r}, {kind!r})")
+            got = kernel.wait_until(f"first.get({key!r})", lambda ns: ns is not None, timeout=60)
+            return float(got - start) / 1e6
+
+        def iframe(kind: str, key: str) -> float:
+            start = kernel.value(f"show_iframe({key!r}, {kind!r}, {origin!r})")
+            page.wait_for_function(f"() => {key!r} in window.benchArrivals", timeout=60_000)
+            arrival = page.evaluate(f"() => window.benchArrivals[{key!r}]") - offset
+            return float(arrival - start / 1e6)
+
+        for index in range(1 + settings.first_rounds):  # round 0 warms caches and is dropped
+            order = [
+                ("connection", widget),
+                ("iframe-connection", iframe),
+                ("page", widget),
+                ("iframe-page", iframe),
+            ]
+            taken = {}
+            for name, measure in order if index % 2 else reversed(order):
+                kind = name.removeprefix("iframe-")
+                taken[name] = measure(kind, f"{name}-{index}")
+            trip = float(page.evaluate("() => benchEcho()"))
+            if index:
+                for name, value in taken.items():
+                    samples[name].append(value)
+                echo.append(trip)
+        drift = abs(calibrate(page) - offset)
+        kernel.execute("out.clear_output(); sandbox.stop()")
+
+    figures = [
+        Figure(
+            "First message",
+            "plain anywidget round trip page -> kernel -> page",
+            "ms",
+            summarize(echo),
+            notes=[f"clock calibration drift {drift:.2f} ms"],
+        )
+    ]
+    for kind, widget_name in KINDS.items():
+        baseline = [f + e for f, e in zip(samples[f"iframe-{kind}"], echo, strict=True)]
+        ratio = summarize(ratios(samples[kind], baseline))
+        plain = statistics.median(samples[f"iframe-{kind}"])
+        figures.append(
+            Figure(
+                "First message",
+                f"{widget_name}: display -> first event in the kernel",
+                "ms",
+                summarize(samples[kind]),
+                baseline="IFrame first message + round trip",
+                ratio=ratio,
+                target=f"<= {TARGET}x",
+                met=ratio.median <= TARGET,
+                notes=[
+                    f"`IPython.display.IFrame` of the same page, pre-signed: first message in the "
+                    f"page after {plain:.0f} ms (median)",
+                ],
+                why=""
+                if ratio.median <= TARGET
+                else "the view's handshake (`ready` -> signing -> `load`) or the bridge's path to "
+                "the kernel costs more than one plain round trip: see js/view.ts and frame.py",
+            )
+        )
+    return figures
