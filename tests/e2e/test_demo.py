@@ -77,8 +77,11 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
     kernel = page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator").first
     expect(kernel).to_have_attribute("data-status", "idle", timeout=60_000)
 
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()  # the notebook is the current tab
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    run_all = page.get_by_role("menuitem", name="Run All Cells", exact=True)
+    expect(run_all).to_be_enabled()
+    run_all.click()
 
     # The kernel starts, the cells run and the sandbox starts before the first iframe exists.
     expect(frames(page).first).to_be_attached(timeout=90_000)
@@ -96,7 +99,7 @@ def test_demo_as_a_voila_dashboard_shows_the_widgets_and_no_code(
     wait_loaded(page, 2)
     expect(status_lines(page).first).to_contain_text("salesforce")
     expect(page.get_by_role("heading", name="Workato Embedded connections")).to_be_visible()
-    expect(page.get_by_text("Not waiting here")).to_be_visible()
+    expect(page.get_by_text("Not waiting here: connect Jira above")).to_be_visible()
     code_cells = page.locator(".jp-CodeCell")
     expect(code_cells.first).to_be_attached()  # their outputs are shown...
     expect(code_cells.locator(".jp-InputArea, .jp-InputPrompt")).to_have_count(0)  # ...not code
@@ -104,4 +107,5 @@ def test_demo_as_a_voila_dashboard_shows_the_widgets_and_no_code(
     text = page.locator("body").inner_text()
     assert "ConnectionWidget(" not in text
     assert "Sandbox()" not in text
+    assert "Still waiting" not in text  # no cell timed out in front of the customer
     assert_no_deprecation_warning(console)
