@@ -15,8 +15,10 @@ from pathlib import Path
 from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
-BENCHMARKS = ("signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first")
-GROUPS = {"browser": ("latency", "storm", "memory", "first"), "all": BENCHMARKS}
+BENCHMARKS = (
+    "signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first", "panel"
+)  # fmt: skip
+GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -66,6 +68,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
 
         print("running first (time to first message) in JupyterLab + Chromium ...", flush=True)
         figures += first_message.run(settings)
+    if "panel" in selected:
+        from . import panel
+
+        print("running panel (ConnectionsPanel vs separate widgets) in JupyterLab ...", flush=True)
+        figures += panel.run(settings)
     return figures
 
 
@@ -99,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last four)",
+        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (or 'browser' for the last five)",
     )
     parser.add_argument(
         "--output",

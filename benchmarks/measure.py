@@ -35,14 +35,43 @@ class Settings:
     http_rounds: int = 5  # interleaved rounds of the sandbox throughput benchmark
     http_requests: int = 2000  # requests per variant per round
     first_rounds: int = 15  # time-to-first-message samples per variant
+    panel_rounds: int = 7  # panel vs separate widgets samples per variant
+    panel_size: int = 50  # connections in the panel (and widgets beside it)
 
 
 FULL = Settings("full", 21, 0.25, 30, 3, 250, 6, 10_000, 5, 50)
 QUICK = Settings(
-    "quick", 7, 0.1, 8, 1, 100, 2, 10_000, 1, 50, http_rounds=3, http_requests=1000, first_rounds=5
+    "quick",
+    7,
+    0.1,
+    8,
+    1,
+    100,
+    2,
+    10_000,
+    1,
+    50,
+    http_rounds=3,
+    http_requests=1000,
+    first_rounds=5,
+    panel_rounds=3,
 )
 SMOKE = Settings(
-    "smoke", 2, 0.01, 1, 1, 5, 1, 100, 1, 2, http_rounds=1, http_requests=60, first_rounds=1
+    "smoke",
+    2,
+    0.01,
+    1,
+    1,
+    5,
+    1,
+    100,
+    1,
+    2,
+    http_rounds=1,
+    http_requests=60,
+    first_rounds=1,
+    panel_rounds=1,
+    panel_size=4,
 )
 
 

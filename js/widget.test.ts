@@ -86,8 +86,14 @@ afterEach(() => {
 });
 
 describe("render", () => {
-  test("the default export is an anywidget module with render", () => {
-    expect(widget.render).toBe(render);
+  test("the default export is an anywidget module whose render draws a frame's view", () => {
+    const model = new FakeModel<Model>(TRAITS);
+    const el = document.createElement("div");
+    const controller = new AbortController();
+    widget.render(renderProps(model, el, controller.signal));
+    expect(el.querySelector(".workato-frame.workato-connection")).not.toBeNull();
+    expect(model.sentOf("ready")).toHaveLength(1);
+    controller.abort();
   });
 
   test("the entry exports nothing but default, so anywidget logs no deprecation warning", () => {

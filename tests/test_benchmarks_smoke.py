@@ -4,6 +4,8 @@ with the machine; these tests only prove the benchmark code works."""
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -66,3 +68,36 @@ def test_unknown_benchmark_name_is_refused_with_the_choices(
 ) -> None:
     assert main(["--only", "signing,nope"]) == 2
     assert "unknown benchmark 'nope'" in capsys.readouterr().err
+
+
+def test_panel_figures_name_the_panel_and_its_size_beside_the_widgets() -> None:
+    from benchmarks import panel
+
+    samples = {
+        "panel": {"ms": [100.0, 120.0], "build": [9.0, 11.0], "heap": [400.0, 500.0]},
+        "widgets": {"ms": [900.0, 1000.0], "build": [300.0, 320.0], "heap": [5000.0, 6000.0]},
+    }
+
+    figures = panel.figures(samples, 50, 0.1)
+
+    _assert_well_formed(figures)
+    checked = [f for f in figures if f.met is not None]
+    assert len(checked) == 1
+    assert "panel" in checked[0].name.lower()
+    assert "50" in checked[0].name
+    assert checked[0].target == "<= 0.25x"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and not os.environ.get("CI"),
+    reason="Chromium not found (apt-get install -y chromium); set CI=1 to fail instead",
+)
+def test_panel_benchmark_runs_in_jupyterlab_with_one_round() -> None:
+    from benchmarks import panel
+
+    figures = panel.run(SMOKE)
+
+    _assert_well_formed(figures)
+    assert [f.unit for f in figures] == ["ms", "ms", "KiB", "KiB"]
+    assert f"ConnectionsPanel of {SMOKE.panel_size} connections" in figures[1].name

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
     from .page import EmbeddedPage
+    from .panel import ConnectionsPanel
     from .protocol import (
         Click,
         ConnectionStatusChange,
@@ -46,6 +47,7 @@ _EXPORTS = {
     "LoggedEvent": "frame",
     "WorkatoFrame": "frame",
     "EmbeddedPage": "page",
+    "ConnectionsPanel": "panel",
     "TokenSigner": "token",
     "ExternalId": "token",
     "InvalidKeyError": "token",
@@ -79,6 +81,7 @@ __all__ = [
     "Connection",
     "ConnectionStatusChange",
     "ConnectionWidget",
+    "ConnectionsPanel",
     "Customer",
     "DataCenter",
     "EmbeddedApi",

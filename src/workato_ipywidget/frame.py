@@ -23,6 +23,7 @@ import anywidget
 import traitlets
 
 from . import endpoints, protocol
+from .callbacks import call_each, subscribe
 from .redaction import redact
 from .token import IdLike, TokenSigner
 from .waiting import await_blocker, wait_until
@@ -365,33 +366,10 @@ class WorkatoFrame(anywidget.AnyWidget):
                 self.status = self._status_before_diagnosis
 
     def _subscribe(self, kind: str, callback: Callback, remove: bool) -> Callable[[], None]:
-        if not callable(callback):
-            raise TypeError(f"expected a callable taking one event, got {type(callback).__name__}")
-        callbacks = self._callbacks[kind]
-        if remove:
-            if callback in callbacks:
-                callbacks.remove(callback)
-        elif callback not in callbacks:
-            callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in callbacks:
-                callbacks.remove(callback)
-
-        return unsubscribe
+        return subscribe(self._callbacks[kind], callback, remove, "one event")
 
     def _notify(self, kind: str, event: protocol.Event) -> None:
-        for callback in list(self._callbacks[kind]):
-            try:
-                callback(event)
-            except Exception:
-                log.error(
-                    "%s: a %s callback %r raised; the widget carries on:\n%s",
-                    self._describe_self(),
-                    kind,
-                    callback,
-                    redact(traceback.format_exc()),
-                )
+        call_each(self._callbacks[kind], (event,), log, self._describe_self(), kind)
 
 
 class _TokenSourceFailed(Exception):

@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .redaction import redact
 
@@ -28,12 +28,15 @@ if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an Emb
 __all__ = [
     "LIST_REQUESTS_PER_MINUTE",
     "MIN_POLL_SECONDS",
+    "Followed",
     "Poller",
     "RowStatus",
     "WidgetState",
     "check_interval",
+    "check_seconds",
     "classify",
     "describe_api_failure",
+    "problem_text",
     "widget_state",
 ]
 
@@ -107,11 +110,9 @@ def describe_api_failure(what: str, exc: BaseException) -> str:
     return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
 
 
-def check_interval(name: str, value: object, *, off: str = "") -> float:
-    """A polling interval in seconds, refused when it would crowd Workato's rate limit.
-
-    `off` names what else the caller accepts, for the message (e.g. "or None (no polling)").
-    """
+def check_seconds(name: str, value: object, *, off: str = "") -> float:
+    """A positive, finite number of seconds; `off` names what else the caller accepts, for the
+    message (e.g. " or None (no polling)")."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -119,92 +120,111 @@ def check_interval(name: str, value: object, *, off: str = "") -> float:
         or value <= 0
     ):
         raise ValueError(f"{name} must be a positive number of seconds{off}, got {value!r}")
-    if value < MIN_POLL_SECONDS:
+    return float(value)
+
+
+def check_interval(name: str, value: object, *, off: str = "") -> float:
+    """A polling interval in seconds, refused when it would crowd Workato's rate limit."""
+    seconds = check_seconds(name, value, off=off)
+    if seconds < MIN_POLL_SECONDS:
         raise ValueError(
-            f"{name}={value:g} s is too often: Workato allows {LIST_REQUESTS_PER_MINUTE:,} "
+            f"{name}={seconds:g} s is too often: Workato allows {LIST_REQUESTS_PER_MINUTE:,} "
             "connection-list requests a minute, shared by every panel, widget and script using "
             f"the API client, so poll every {MIN_POLL_SECONDS:g} s or more "
             f"({60 / MIN_POLL_SECONDS:g} a minute at most)"
         )
-    return float(value)
+    return seconds
+
+
+class Followed(Protocol):
+    """What a Poller polls for: a read (on the poller's thread), and what to do with its result
+    or failure (where the kernel's state lives); either returns True to stop polling."""
+
+    def _poll_read(self) -> Any: ...
+
+    def _poll_apply(self, result: Any) -> object: ...
+
+    def _poll_failed(self, exc: Exception) -> object: ...
 
 
 class Poller:
-    """Run `read()` every `every` seconds on a daemon thread, and `apply(result)` after each.
+    """Run `followed._poll_read()` every `every` seconds on a daemon thread, and
+    `followed._poll_apply(result)` after each (the caller has just read, so the first round
+    waits `every` too).
 
-    `apply` runs on the event loop that was running when `start()` was called (the kernel's),
-    or on the poller's thread when there was none; it returns True to stop polling. A failed
-    `read` is logged and handed to `fail` the same way (True stops too), and the next round tries
-    again: after what Workato asks for a `RateLimitError` (at least `every`). Polling stops
-    after `limit` seconds, on `stop()`, or after the one last round `finish()` asks for.
+    `_poll_apply` runs on the event loop that was running when `start()` was called (the
+    kernel's), or on the poller's thread when there was none; it returns True to stop polling. A
+    failed read is logged and handed to `_poll_failed` the same way (True stops too), and the next
+    round tries again: after what Workato asks for a `RateLimitError` (at least `every`). Polling
+    stops after `limit` seconds, on `stop()`, or after the one last round `finish()` asks for;
+    `start()` begins again.
     """
 
     def __init__(
-        self,
-        name: str,
-        read: Callable[[], object],
-        apply: Callable[[Any], object],
-        *,
-        fail: Callable[[Exception], object] | None = None,
-        every: float,
-        limit: float | None = None,
+        self, name: str, followed: Followed, *, every: float, limit: float | None = None
     ) -> None:
         self._name = name
-        self._read = read
-        self._apply = apply
-        self._fail = fail
+        self._followed = followed
         self._every = every
         self._limit = limit
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._last_round = False
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._run: _Run | None = None
 
     @property
     def running(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.is_alive() and not self._stopped.is_set()
+        run = self._run
+        return run is not None and run.thread.is_alive() and not run.stopped.is_set()
 
     def start(self) -> Poller:
-        """Start polling (the first read at once); a running poller is left as it is."""
+        """Start polling, the first read `every` seconds from now; while running, nothing."""
         if self.running:
             return self
         try:
-            self._loop = asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
-            self._loop = None
-        self._stopped.clear()
-        self._last_round = False
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-        self._thread.start()
+            loop = None
+        run = _Run(loop)
+        run.thread = threading.Thread(target=self._loop, args=(run,), name=self._name, daemon=True)
+        self._run = run
+        run.thread.start()
         return self
 
     def stop(self) -> None:
         """No further rounds; a read in flight finishes but is not applied."""
-        self._stopped.set()
-        self._wake.set()
+        run = self._run
+        if run is not None:
+            run.stopped.set()
+            run.wake.set()
 
     def finish(self) -> None:
         """One more round now (e.g. the last tab closed: catch what happened there), then stop."""
-        self._last_round = True
-        self._wake.set()
+        run = self._run
+        if run is not None:
+            run.last_round = True
+            run.wake.set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end (tests, and closing a widget)."""
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        run = self._run
+        if run is not None and run.thread is not threading.current_thread():
+            run.thread.join(timeout)
 
-    def _run(self) -> None:
+    def _loop(self, run: _Run) -> None:
         from .api import RateLimitError
 
         deadline = None if self._limit is None else time.monotonic() + self._limit
-        while not self._stopped.is_set():
-            last = self._last_round
+        wait = self._every
+        while True:
+            run.wake.wait(wait)
+            run.wake.clear()
+            last = run.last_round
+            if run.stopped.is_set():
+                break
+            if not last and deadline is not None and time.monotonic() >= deadline:
+                log.info("%s: stopped polling after %.0f s", self._name, self._limit)
+                break
             wait = self._every
             try:
-                result = self._read()
+                result = self._followed._poll_read()
             except Exception as exc:  # a read must never end the thread silently
                 if isinstance(exc, RateLimitError):
                     wait = max(self._every, exc.retry_after or 0.0)
@@ -214,54 +234,61 @@ class Poller:
                     describe_api_failure("the connections", exc),
                     wait,
                 )
-                if self._fail is not None and self._deliver(exc, self._fail):
+                if run.deliver(self._followed._poll_failed, exc):
                     break
             else:
-                if self._deliver(result, self._apply):
+                if run.deliver(self._followed._poll_apply, result):
                     break
-            if last or (deadline is not None and time.monotonic() >= deadline):
-                if deadline is not None and not last:
-                    log.info("%s: stopped polling after %.0f s", self._name, self._limit)
+            if last:
                 break
-            self._wake.wait(wait)
-            self._wake.clear()
-        self._stopped.set()
+        run.stopped.set()
 
-    def _deliver(self, result: Any, handler: Callable[[Any], object]) -> bool:
+
+class _Run:
+    """One start() of a Poller: its thread, its signals, and the loop results go to."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.wake = threading.Event()
+        self.stopped = threading.Event()
+        self.last_round = False
+        self.thread: threading.Thread
+
+    def deliver(self, handler: Callable[[Any], object], result: Any) -> bool:
         """Hand one result (or failure) to `handler` where the kernel's state lives; True when
         polling should stop."""
-        if self._stopped.is_set():
+        if self.stopped.is_set():
             return True
-        loop = self._loop
+        loop = self.loop
         if loop is None or loop.is_closed():
-            return self._safely(handler, result)
+            return _safely(handler, result)
         done = threading.Event()
-        outcome = [False]
+        outcome = [True]
 
-        def apply_on_loop() -> None:
+        def on_loop() -> None:
             try:
-                outcome[0] = self._stopped.is_set() or self._safely(handler, result)
+                outcome[0] = self.stopped.is_set() or _safely(handler, result)
             finally:
                 done.set()
 
         try:
-            loop.call_soon_threadsafe(apply_on_loop)
+            loop.call_soon_threadsafe(on_loop)
         except RuntimeError:  # the loop closed meanwhile (kernel shutting down)
             return True
         # The loop is busy while a cell runs synchronous code; wait for it, but wake on stop().
         while not done.wait(0.5):
-            if self._stopped.is_set():
+            if self.stopped.is_set():
                 return True
         return outcome[0]
 
-    def _safely(self, handler: Callable[[Any], object], result: Any) -> bool:
-        try:
-            return bool(handler(result))
-        except Exception:
-            with contextlib.suppress(Exception):
-                log.error(
-                    "%s: applying a read failed; polling stops:\n%s",
-                    self._name,
-                    redact(traceback.format_exc()),
-                )
-            return True
+
+def _safely(handler: Callable[[Any], object], result: Any) -> bool:
+    try:
+        return bool(handler(result))
+    except Exception:
+        with contextlib.suppress(Exception):
+            log.error(
+                "applying a poll's result failed; polling stops:\n%s",
+                redact(traceback.format_exc()),
+            )
+        return True

@@ -10,7 +10,6 @@ in a tab of its own; the iframe's messages stay authoritative (see `_take_record
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import traitlets
 
 from . import endpoints, protocol, tracking
+from .callbacks import call_each
 from .frame import Callback, LoggedEvent, WorkatoFrame
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
@@ -76,11 +76,20 @@ class ConnectionWidget(WorkatoFrame):
         self._api = api
         self._api_customer = _api_customer(api, kwargs)
         self._poll_every = tracking.check_interval("poll_every", poll_every)
-        self._poll_for = _positive_seconds("poll_for", poll_for)
+        self._poll_for = tracking.check_seconds("poll_for", poll_for)
         self._api_record: Connection | None = None
         self._said = 0  # status-changing events applied since creation: the iframe's word
         self._state_lock = threading.RLock()
-        self._poller: tracking.Poller | None = None
+        self._poller = (
+            None
+            if api is None
+            else tracking.Poller(
+                f"workato-connection-{connection_id}-tab",
+                self,
+                every=self._poll_every,
+                limit=self._poll_for,
+            )
+        )
         self._record_listeners: list[Callable[[Connection], object]] = []
         super().__init__(**kwargs)
         if api is not None:
@@ -186,17 +195,15 @@ class ConnectionWidget(WorkatoFrame):
         state = tracking.widget_state(record)
         with self._state_lock:
             self._api_record = record
-            if self._said == said:
-                with self.hold_trait_notifications():
-                    self.provider = state.provider
-                    self.connected = state.connected
-                    self.error = state.error
-                    self.status = state.status
-        for listener in list(self._record_listeners):
-            try:
-                listener(record)
-            except Exception:
-                log.exception("%s: a record listener raised; the widget carries on", self)
+            if self._said != said:
+                return
+            with self.hold_trait_notifications():
+                self.provider = state.provider
+                self.connected = state.connected
+                self.error = state.error
+                self.status = state.status
+        # A panel's row follows what was applied.
+        call_each(self._record_listeners, (record,), log, self._describe_self(), "record")
 
     def _api_failed(self, exc: BaseException, said: int, *, status: bool) -> None:
         message = tracking.describe_api_failure(self._describe_self(), exc)
@@ -214,16 +221,8 @@ class ConnectionWidget(WorkatoFrame):
 
     def _tab_opened(self) -> None:
         """A view's page opened in a tab of its own: follow the connection through the API."""
-        if self._api is None or (self._poller is not None and self._poller.running):
-            return
-        self._poller = tracking.Poller(
-            f"workato-connection-{self.connection_id}-tab",
-            self._poll_read,
-            self._poll_apply,
-            fail=self._poll_failed,
-            every=self._poll_every,
-            limit=self._poll_for,
-        ).start()
+        if self._poller is not None:
+            self._poller.start()
 
     def _tab_closed(self, view: str) -> None:
         super()._tab_closed(view)
@@ -269,17 +268,6 @@ def _api_customer(api: EmbeddedApi | None, kwargs: dict[str, Any]) -> Any:
     if customer is not None:
         check_customer_id(customer)
     return customer
-
-
-def _positive_seconds(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 def _shown(customer: object) -> str:

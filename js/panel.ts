@@ -1,0 +1,363 @@
+// One view of a ConnectionsPanel: the table of a customer's connections, its filters, and each
+// opened row's ConnectionWidget rendered under it through anywidget's composition API (the
+// iframe logic stays in view.ts). Decisions live in panel_rules.ts; this file wires them.
+import type { Host, RenderProps } from "@anywidget/types";
+import {
+  STATUS_CHOICES,
+  badge,
+  isHello,
+  matches,
+  noMatchText,
+  parseRefs,
+  parseRows,
+  rowsToKeep,
+  summary,
+  whenText,
+  type Row,
+} from "./panel_rules";
+import { makeViewId } from "./bridge";
+
+/** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
+export interface PanelModel {
+  frame_kind: "panel";
+  title: string;
+  rows: unknown;
+  expanded: unknown;
+  status: "loading" | "ready" | "empty" | "error";
+  error: string | null;
+  updated_at: string | null;
+  filter_text: string;
+  status_filter: string;
+}
+
+export interface PanelOptions {
+  /** How long a view waits for the kernel's `hello` before saying it needs a kernel. */
+  kernelWaitMs: number;
+  /** How often a shown view tells the kernel it is still there (for `refresh_every`). */
+  pingMs: number;
+  /** The clock "3 min ago" is measured against. */
+  now: () => number;
+}
+
+const DEFAULTS: PanelOptions = { kernelWaitMs: 5000, pingMs: 20_000, now: Date.now };
+const COLUMNS = ["Name", "Provider", "Status", "When", "Error"];
+const WATCHED = ["rows", "expanded", "status", "error", "title", "filter_text", "status_filter"];
+const NO_KERNEL =
+  "This panel needs a running Python kernel: run its cell again. Saved output shows no live " +
+  "Workato state.";
+const CSS = `
+.workato-panel { font-size: var(--jp-ui-font-size1, 13px); color: var(--jp-ui-font-color1, #1f2933); }
+.workato-panel-bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 0 0 6px; }
+.workato-panel-title { font-weight: 600; margin-right: auto; }
+.workato-panel-summary { color: var(--jp-ui-font-color2, #52606d); }
+.workato-panel-message { margin: 0 0 6px; min-height: 1.2em; }
+.workato-panel-message[data-kind="error"] { color: var(--jp-error-color1, #d32f2f); }
+.workato-panel-table { border-collapse: collapse; width: 100%; }
+.workato-panel-table th { text-align: left; font-weight: 600; padding: 4px 8px;
+  border-bottom: 1px solid var(--jp-border-color1, #cbd2d9); }
+.workato-panel-row > td { padding: 4px 8px; border-bottom: 1px solid var(--jp-border-color2, #e4e7eb);
+  vertical-align: top; }
+.workato-panel-row { cursor: pointer; }
+.workato-panel-row:hover { background: var(--jp-layout-color2, #f5f7fa); }
+.workato-panel-toggle { all: unset; cursor: pointer; font-weight: 500; }
+.workato-panel-toggle:focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); }
+.workato-badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; }
+.workato-panel-error-text { color: var(--jp-error-color1, #c92a2a); }
+.workato-panel-detail > td { padding: 4px 8px 12px 24px; border-bottom: 1px solid var(--jp-border-color2, #e4e7eb); }
+`;
+
+/** One connection's rows in the table: its row, and the one under it while it is opened. */
+interface Unit {
+  row: HTMLTableRowElement;
+  toggle: HTMLButtonElement;
+  cells: HTMLTableCellElement[];
+  badge: HTMLSpanElement;
+  detail: Detail | null;
+}
+
+interface Detail {
+  tr: HTMLTableRowElement;
+  ref: string;
+  controller: AbortController;
+}
+
+/** Render one panel view. Returns its cleanup; aborting `signal` cleans up too. */
+export function render(props: RenderProps<PanelModel>): () => void {
+  return mount(props, DEFAULTS);
+}
+
+/** render() with timings and the clock injected, so tests run deterministically. */
+export function mount(
+  { model, el, signal, host }: RenderProps<PanelModel>,
+  options: PanelOptions,
+): () => void {
+  const view = makeViewId(globalThis.crypto);
+  const container = document.createElement("div");
+  container.className = "workato-panel";
+  container.dataset.view = view;
+  const style = document.createElement("style");
+  style.textContent = CSS;
+
+  const bar = document.createElement("div");
+  bar.className = "workato-panel-bar";
+  const title = document.createElement("span");
+  title.className = "workato-panel-title";
+  const counts = document.createElement("span");
+  counts.className = "workato-panel-summary";
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.className = "workato-panel-filter";
+  filter.placeholder = "Filter by name or provider";
+  filter.setAttribute("aria-label", "Filter connections by name or provider");
+  const statusFilter = document.createElement("select");
+  statusFilter.className = "workato-panel-status-filter";
+  statusFilter.setAttribute("aria-label", "Show connections with this status");
+  for (const choice of STATUS_CHOICES) statusFilter.add(new Option(choice.label, choice.value));
+  const refresh = document.createElement("button");
+  refresh.type = "button";
+  refresh.className = "workato-panel-refresh";
+  refresh.textContent = "Refresh";
+  bar.append(title, counts, filter, statusFilter, refresh);
+
+  const message = document.createElement("div");
+  message.className = "workato-panel-message";
+  message.setAttribute("role", "status");
+  message.setAttribute("aria-live", "polite");
+
+  const table = document.createElement("table");
+  table.className = "workato-panel-table";
+  const head = table.createTHead().insertRow();
+  for (const name of COLUMNS) {
+    const th = document.createElement("th");
+    th.textContent = name;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  container.append(style, bar, message, table);
+  el.append(container);
+
+  const units = new Map<number, Unit>();
+  let answered = false;
+  let offline = false;
+  let kernelTimer: ReturnType<typeof setTimeout> | undefined;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+
+  function send(content: object): void {
+    try {
+      model.send({ ...content, view });
+    } catch {
+      // The comm is closed (kernel gone): nothing left to tell.
+    }
+  }
+
+  function makeUnit(row: Row): Unit {
+    const tr = document.createElement("tr");
+    tr.className = "workato-panel-row";
+    tr.dataset.id = String(row.id);
+    const cells = COLUMNS.map(() => tr.insertCell());
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "workato-panel-toggle";
+    cells[0].append(toggle);
+    const chip = document.createElement("span");
+    chip.className = "workato-badge";
+    cells[2].append(chip);
+    cells[4].className = "workato-panel-error-text";
+    return { row: tr, toggle, cells, badge: chip, detail: null };
+  }
+
+  function fill(unit: Unit, row: Row, opened: boolean, shown: boolean): void {
+    unit.toggle.textContent = `${opened ? "▾" : "▸"} ${row.name}`;
+    unit.toggle.setAttribute("aria-expanded", String(opened));
+    unit.cells[1].textContent = row.provider ?? "";
+    const look = badge(row.status);
+    unit.badge.textContent = look.text;
+    unit.badge.dataset.status = row.status;
+    Object.assign(unit.badge.style, { color: look.color, background: look.background });
+    unit.cells[3].textContent = whenText(row, options.now());
+    unit.cells[3].title = row.when ?? "";
+    unit.cells[4].textContent = row.error ?? "";
+    unit.row.dataset.status = row.status;
+    unit.row.style.display = shown ? "" : "none";
+    // Hidden, never removed: taking an iframe out of the document reloads it.
+    if (unit.detail) unit.detail.tr.style.display = shown ? "" : "none";
+  }
+
+  function open(id: number, ref: string): Detail {
+    const tr = document.createElement("tr");
+    tr.className = "workato-panel-detail";
+    tr.dataset.id = String(id);
+    const cell = tr.insertCell();
+    cell.colSpan = COLUMNS.length;
+    const slot = document.createElement("div");
+    slot.className = "workato-panel-widget";
+    cell.append(slot);
+    const controller = new AbortController();
+    showChild(host, ref, slot, controller.signal);
+    return { tr, ref, controller };
+  }
+
+  function shut(detail: Detail): void {
+    detail.controller.abort(); // the child view cleans up (and unloads its iframe)
+    detail.tr.remove();
+  }
+
+  /** Insert `node` right before `next` (the end for null), unless it is there already. */
+  function placeBefore(node: Node, next: Node | null): void {
+    if (node.parentNode !== body || node.nextSibling !== next) body.insertBefore(node, next);
+  }
+
+  /** Put units in `order` moving as few opened rows as possible (each move reloads an iframe). */
+  function arrange(order: number[]): void {
+    const placed = [...body.children]
+      .filter((node) => node.classList.contains("workato-panel-detail"))
+      .map((node) => Number((node as HTMLElement).dataset.id));
+    const keep = rowsToKeep(placed, order.filter((id) => units.get(id)?.detail));
+    let anchor: Node | null = null;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const unit = units.get(order[i])!;
+      const detail = unit.detail;
+      if (detail && keep.has(order[i])) {
+        if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
+      } else {
+        if (detail) placeBefore(detail.tr, anchor);
+        placeBefore(unit.row, detail ? detail.tr : anchor);
+      }
+      anchor = unit.row;
+    }
+  }
+
+  function paint(): void {
+    title.textContent = model.get("title") ?? "";
+    const text = model.get("filter_text") ?? "";
+    const status = model.get("status_filter") ?? "";
+    if (document.activeElement !== filter && filter.value !== text) filter.value = text;
+    if (statusFilter.value !== status) statusFilter.value = status;
+    container.dataset.live = String(answered);
+    if (!answered) {
+      table.style.display = "none";
+      counts.textContent = "";
+      showMessage(offline ? NO_KERNEL : "Waiting for the Python kernel…", offline, offline);
+      return;
+    }
+    const rows = parseRows(model.get("rows"));
+    const refs = parseRefs(model.get("expanded"));
+    const ids = new Set(rows.map((row) => row.id));
+    for (const [id, unit] of units) {
+      if (ids.has(id)) continue;
+      if (unit.detail) shut(unit.detail);
+      unit.row.remove();
+      units.delete(id);
+    }
+    let shown = 0;
+    for (const row of rows) {
+      let unit = units.get(row.id);
+      if (!unit) units.set(row.id, (unit = makeUnit(row)));
+      const ref = refs.get(row.id);
+      if (unit.detail && unit.detail.ref !== ref) {
+        shut(unit.detail);
+        unit.detail = null;
+      }
+      if (ref !== undefined && !unit.detail) unit.detail = open(row.id, ref);
+      const visible = matches(row, text, status);
+      if (visible) shown++;
+      fill(unit, row, ref !== undefined, visible);
+    }
+    arrange(rows.map((row) => row.id));
+    table.style.display = rows.length ? "" : "none";
+    counts.textContent = rows.length ? summary(rows) : "";
+    const error = model.get("error");
+    const state = model.get("status");
+    const note = error ?? noMatchText(rows.length, shown, text, status) ?? "";
+    showMessage(note, state === "error" || (error !== null && state !== "empty"), false);
+  }
+
+  function showMessage(text: string, isError: boolean, isOffline: boolean): void {
+    message.textContent = text;
+    message.dataset.kind = isOffline ? "offline" : isError ? "error" : text ? "info" : "none";
+  }
+
+  function onClick(event: MouseEvent): void {
+    const target = event.target as Element | null;
+    const tr = target?.closest?.("tr.workato-panel-row") as HTMLElement | null;
+    if (!tr || !body.contains(tr)) return;
+    const id = Number(tr.dataset.id);
+    const unit = units.get(id);
+    if (unit) send({ kind: unit.detail ? "collapse" : "expand", id });
+  }
+
+  function onFilter(): void {
+    model.set("filter_text", filter.value);
+    model.save_changes();
+    paint();
+  }
+
+  function onStatusFilter(): void {
+    model.set("status_filter", statusFilter.value);
+    model.save_changes();
+    paint();
+  }
+
+  function onRefresh(): void {
+    send({ kind: "refresh" });
+  }
+
+  function onCustom(content: unknown): void {
+    if (!isHello(content, view)) return;
+    clearTimeout(kernelTimer);
+    answered = true;
+    offline = false;
+    paint();
+  }
+
+  // Every DOM listener goes with `listening`: aborted by render's signal or by our cleanup.
+  const local = new AbortController();
+  const listening = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+  function cleanup(): void {
+    if (local.signal.aborted) return;
+    local.abort();
+    send({ kind: "gone" });
+    model.off("msg:custom", onCustom);
+    for (const name of WATCHED) model.off(`change:${name}`, paint);
+    clearTimeout(kernelTimer);
+    clearInterval(pingTimer);
+    for (const unit of units.values()) if (unit.detail) shut(unit.detail);
+    units.clear();
+    container.remove();
+  }
+
+  body.addEventListener("click", onClick, { signal: listening });
+  filter.addEventListener("input", onFilter, { signal: listening });
+  statusFilter.addEventListener("change", onStatusFilter, { signal: listening });
+  refresh.addEventListener("click", onRefresh, { signal: listening });
+  signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
+  model.on("msg:custom", onCustom);
+  for (const name of WATCHED) model.on(`change:${name}`, paint);
+  paint();
+
+  if (listening.aborted) {
+    cleanup();
+  } else {
+    kernelTimer = setTimeout(() => {
+      if (!answered) {
+        offline = true;
+        paint();
+      }
+    }, options.kernelWaitMs);
+    pingTimer = setInterval(() => send({ kind: "seen" }), options.pingMs);
+    send({ kind: "ready" });
+  }
+  return cleanup;
+}
+
+/** Render an opened row's ConnectionWidget into `slot` until `signal` aborts. */
+function showChild(host: Host, ref: string, slot: HTMLElement, signal: AbortSignal): void {
+  host
+    .getWidget(ref)
+    .then((child) => (signal.aborted ? undefined : child.render({ el: slot, signal })))
+    .catch((err: unknown) => {
+      if (signal.aborted) return;
+      slot.textContent = `Could not show this connection: ${err instanceof Error ? err.message : err}`;
+      slot.dataset.failed = "true";
+    });
+}
