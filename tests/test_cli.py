@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -205,22 +206,90 @@ def test_connections_points_a_colon_in_a_customer_id_to_external_id() -> None:
     assert "--external-id" in result.output
 
 
-def test_demo_opens_the_checkout_notebook_in_jupyterlab(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    calls: list[list[str]] = []
-    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+@pytest.fixture
+def exec_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list[str], Any]]:
+    """What `demo` would replace itself with: (argv, env) per os.execve call; nothing runs."""
+    calls: list[tuple[list[str], Any]] = []
+    monkeypatch.setattr(os, "execve", lambda path, argv, env: calls.append((argv, env)))
     monkeypatch.chdir(tmp_path)
+    return calls
 
+
+def test_demo_opens_the_checkout_notebook_in_jupyterlab(
+    exec_calls: list[tuple[list[str], Any]],
+) -> None:
     result = run("demo", "--no-browser", "--port", "8899")
 
     assert result.exit_code == 0, result.output
-    (argv,) = calls
+    ((argv, _env),) = exec_calls
     assert argv[1:4] == ["-m", "jupyter", "lab"]
     assert argv[4] == "demo.ipynb"
     assert "--port=8899" in argv
     assert "--no-browser" in argv
+    assert "--LabApp.default_url=/lab/tree/demo.ipynb" in argv  # the printed URL opens it
     assert Path.cwd() == Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_demo_jupyterlab_neither_fetches_news_nor_asks_about_it(
+    exec_calls: list[tuple[list[str], Any]],
+) -> None:
+    result = run("demo", env={"JUPYTER_CONFIG_PATH": "/etc/company-jupyter"})
+
+    assert result.exit_code == 0, result.output
+    ((argv, env),) = exec_calls
+    assert "--LabApp.news_url=None" in argv
+    assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in argv
+    first, *rest = env["JUPYTER_CONFIG_PATH"].split(os.pathsep)
+    assert rest == ["/etc/company-jupyter"]
+    overrides = json.loads(
+        (Path(first) / "labconfig" / "default_setting_overrides.json").read_text()
+    )
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+
+
+def test_demo_voila_serves_the_dashboard_on_the_port_it_prints(
+    exec_calls: list[tuple[list[str], Any]],
+) -> None:
+    result = run("demo", "--voila", "--no-browser", env={"WORKATO_DEMO_WAIT_SECONDS": None})
+
+    assert result.exit_code == 0, result.output
+    ((argv, env),) = exec_calls
+    match = re.fullmatch(r"Serving the demo dashboard at http://localhost:(\d+)/\n", result.output)
+    assert match, result.output
+    assert argv[1:4] == ["-m", "voila", "demo.ipynb"]
+    assert f"--port={match[1]}" in argv
+    assert "--Voila.port_retries=0" in argv
+    assert "--VoilaConfiguration.strip_sources=True" in argv
+    assert "--no-browser" in argv
+    assert env["WORKATO_DEMO_WAIT_SECONDS"] == "0"  # Voila shows widgets only after every cell
+
+
+def test_demo_voila_without_voila_says_how_to_install_it(
+    exec_calls: list[tuple[list[str], Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = cli.importlib.util.find_spec
+    monkeypatch.setattr(
+        cli.importlib.util, "find_spec", lambda name: None if name == "voila" else find_spec(name)
+    )
+
+    result = run("demo", "--voila")
+
+    assert result.exit_code == 1
+    assert "pip install 'voila" in result.output
+    assert exec_calls == []
+
+
+def test_demo_voila_keeps_a_given_port_and_wait(exec_calls: list[tuple[list[str], Any]]) -> None:
+    result = run("demo", "--voila", "--port", "8866", env={"WORKATO_DEMO_WAIT_SECONDS": "5"})
+
+    assert result.output == "Serving the demo dashboard at http://localhost:8866/\n"
+    ((argv, env),) = exec_calls
+    assert "--port=8866" in argv
+    assert "--no-browser" not in argv
+    assert env["WORKATO_DEMO_WAIT_SECONDS"] == "5"
 
 
 def test_demo_copies_the_packaged_notebook_when_not_in_a_checkout(

@@ -4,14 +4,18 @@ sandbox, open the demo."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
+import socket
 import sys
 import threading
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import click
 
@@ -22,6 +26,10 @@ if TYPE_CHECKING:
     from .api import Connection
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
+_DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
+"""A Jupyter config directory for the demo's JupyterLab (see `_lab_command`)."""
+
+Env = Mapping[str, str]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -263,21 +271,80 @@ def sandbox(
     show_default=True,
     help="Where to put a copy of the demo notebook when running from an installed package.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), help="JupyterLab's port.")
+@click.option("--port", type=click.IntRange(0, 65535), help="The server's port.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-def demo(work_dir: Path, port: int | None, no_browser: bool) -> None:
-    """Open the demo notebook in JupyterLab; it runs on the local sandbox, no account needed."""
+@click.option(
+    "--voila",
+    is_flag=True,
+    help="Serve the demo as a dashboard with Voila: its outputs and text, no code.",
+)
+def demo(work_dir: Path, port: int | None, no_browser: bool, voila: bool) -> None:
+    """Open the demo notebook in JupyterLab (or, with --voila, as a dashboard); no account needed.
+
+    The demo runs on a local sandbox that the notebook starts in its own kernel.
+    """
     notebook = demo_notebook(work_dir)
-    argv = [sys.executable, "-m", "jupyter", "lab", str(notebook.name)]
+    if voila:
+        if importlib.util.find_spec("voila") is None:
+            raise click.ClickException(
+                "--voila needs Voila, which is not installed: pip install 'voila>=0.5.13'"
+            )
+        port = port or _free_port()
+        argv, env = _voila_command(notebook, port, no_browser)
+        click.echo(f"Serving the demo dashboard at http://localhost:{port}/")
+    else:
+        argv, env = _lab_command(notebook, port, no_browser)
+        click.echo(f"Opening {notebook} in JupyterLab")
+    os.chdir(notebook.parent)
+    os.execve(argv[0], argv, env)  # noqa: S606 - replace this process with the server
+
+
+def _lab_command(notebook: Path, port: int | None, no_browser: bool) -> tuple[list[str], Env]:
+    """JupyterLab on the demo notebook, with nothing in front of it that a customer would see.
+
+    The URL JupyterLab prints opens the notebook, not the launcher (with --no-browser that URL
+    is all a user has). No news or update prompt: the server neither fetches news nor checks for
+    updates, and `labconfig/default_setting_overrides.json` in a directory put first on
+    JUPYTER_CONFIG_PATH changes the *defaults* of the notification settings, so the user's own
+    settings still win.
+    """
+    argv = [
+        sys.executable, "-m", "jupyter", "lab", notebook.name,
+        f"--LabApp.default_url=/lab/tree/{quote(notebook.name)}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]  # fmt: skip
     if port is not None:
         argv.append(f"--port={port}")
     if no_browser:
         argv.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
-    click.echo(f"Opening {notebook} in JupyterLab")
-    os.chdir(notebook.parent)
-    os.execv(argv[0], argv)  # noqa: S606 - replace this process with JupyterLab
+    config_path = [str(_DEMO_CONFIG), *filter(None, [os.environ.get("JUPYTER_CONFIG_PATH")])]
+    return argv, {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path)}
+
+
+def _voila_command(notebook: Path, port: int, no_browser: bool) -> tuple[list[str], Env]:
+    """Voila serving the demo notebook as a dashboard on exactly `port`.
+
+    Voila shows the widgets only once every cell has run, so the demo's cell that awaits a
+    connection is told not to wait (unless WORKATO_DEMO_WAIT_SECONDS says otherwise).
+    """
+    argv = [
+        sys.executable, "-m", "voila", notebook.name,
+        f"--port={port}",
+        "--Voila.port_retries=0",  # the printed port, or a clear failure
+        "--VoilaConfiguration.strip_sources=True",
+    ]  # fmt: skip
+    if no_browser:
+        argv.append("--no-browser")
+    return argv, {"WORKATO_DEMO_WAIT_SECONDS": "0", **os.environ}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def demo_notebook(work_dir: Path) -> Path:

@@ -149,8 +149,14 @@ def notebook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyte
 
 
 @pytest.fixture(scope="session")
-def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServer]:
+def voila_installed() -> None:
     require_frontend("voila", "Voila")
+
+
+@pytest.fixture(scope="session")
+def voila_server(
+    voila_installed: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[VoilaServer]:
     yield from _serve(VoilaServer(tmp_path_factory.mktemp("voila")))
 
 

@@ -15,9 +15,9 @@ import anywidget
 import nbformat
 from e2e_notebook import OpenNotebook
 from e2e_servers import REPO, JupyterServer
+from e2e_widget import connect, frames, setup_cell, wait_loaded
 from nbconvert import HTMLExporter
 from playwright.sync_api import Page, Route, expect
-from test_connection_widget import connect, frames, setup_cell, wait_loaded
 
 from workato_ipywidget.sandbox import Sandbox
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from e2e_notebook import OpenNotebook
+from e2e_widget import frames, inside, setup_cell, status_lines
 from playwright.sync_api import Page, expect
-from test_connection_widget import frames, inside, setup_cell, status_lines
 
 from workato_ipywidget.sandbox import Sandbox
 

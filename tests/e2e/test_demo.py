@@ -1,0 +1,111 @@
+"""`workato-ipywidget demo`, started as a user starts it, shows a customer nothing but the demo.
+
+Each test runs the real command as a subprocess with a fresh, private Jupyter home (no user
+settings that could hide a prompt), opens the URL it printed in Chromium, and looks at the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_servers import REPO, VENV_BIN, ServerProcess
+from e2e_widget import assert_no_deprecation_warning, frames, status_lines, wait_loaded
+from playwright.sync_api import Page, expect
+
+DEMO = REPO / "notebooks" / "demo.ipynb"
+# Anything JupyterLab can put in front of the notebook: toasts (the news question among them),
+# dialogs (a kernel picker is one) and the notification center.
+PROMPTS = ".Toastify__toast, .jp-Dialog, .jp-Notification-Center"
+
+
+class DemoCommand(ServerProcess):
+    """The `workato-ipywidget demo` command; the CLI, not the test, decides the server's flags."""
+
+    name = "demo"
+
+    def __init__(self, home: Path, *options: str) -> None:
+        super().__init__(home)
+        self.options = list(options)
+
+    def command(self) -> list[str]:
+        port = [f"--port={self.port}"] if self.port else []
+        return [str(VENV_BIN / "workato-ipywidget"), "demo", "--no-browser", *port, *self.options]
+
+
+@pytest.fixture
+def lab_demo(tmp_path: Path) -> Iterator[str]:
+    """`demo` in JupyterLab on a port of ours; yields the URL it printed, with its token.
+
+    The demo runs the checkout's notebook: the test must leave it as it was. Requested before
+    `page`, so the server outlives the page and a failure's screenshot shows it still running.
+    """
+    before = DEMO.read_bytes()
+    demo = DemoCommand(tmp_path)
+    demo.start()
+    try:
+        # JupyterLab prints its URL, with the token, once it listens: a user opens that one.
+        yield demo.wait_for_output(r"http://localhost:\d+/\S*\?token=\w+", stream="stderr")[0]
+    finally:
+        demo.stop()
+    assert DEMO.read_bytes() == before, "the demo test changed notebooks/demo.ipynb"
+
+
+@pytest.fixture
+def voila_demo(voila_installed: None, tmp_path: Path) -> Iterator[str]:
+    """`demo --voila` with no --port: yields the URL the command chose and printed."""
+    demo = DemoCommand(tmp_path, "--voila")
+    demo.spawn()
+    try:
+        printed = demo.wait_for_output(r"^Serving the demo dashboard at (http://localhost:(\d+)/)$")
+        demo.port = int(printed[2])
+        demo.wait_ready(60)
+        yield printed[1]
+    finally:
+        demo.stop()
+
+
+def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
+    lab_demo: str, page: Page, console: list[str]
+) -> None:
+    assert "/lab/tree/demo.ipynb?" in lab_demo
+    page.goto(lab_demo)
+    expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
+    # As a presenter does, wait for the kernel: JupyterLab asks for a kernel when Run All comes
+    # before it has fetched the kernel specs, which a busy machine can delay by seconds.
+    kernel = page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator").first
+    expect(kernel).to_have_attribute("data-status", "idle", timeout=60_000)
+
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()  # the notebook is the current tab
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    run_all = page.get_by_role("menuitem", name="Run All Cells", exact=True)
+    expect(run_all).to_be_enabled()
+    run_all.click()
+
+    # The kernel starts, the cells run and the sandbox starts before the first iframe exists.
+    expect(frames(page).first).to_be_attached(timeout=90_000)
+    wait_loaded(page, 2)  # both iframes show the sandbox's connection page
+    expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
+    expect(page.locator(PROMPTS)).to_have_count(0)
+    assert_no_deprecation_warning(console)
+
+
+def test_demo_as_a_voila_dashboard_shows_the_widgets_and_no_code(
+    voila_demo: str, page: Page, console: list[str]
+) -> None:
+    page.goto(voila_demo)
+
+    wait_loaded(page, 2)
+    expect(status_lines(page).first).to_contain_text("salesforce")
+    expect(page.get_by_role("heading", name="Workato Embedded connections")).to_be_visible()
+    expect(page.get_by_text("Not waiting here: connect Jira above")).to_be_visible()
+    code_cells = page.locator(".jp-CodeCell")
+    expect(code_cells.first).to_be_attached()  # their outputs are shown...
+    expect(code_cells.locator(".jp-InputArea, .jp-InputPrompt")).to_have_count(0)  # ...not code
+    expect(page.locator(".cm-editor")).to_have_count(0)
+    text = page.locator("body").inner_text()
+    assert "ConnectionWidget(" not in text
+    assert "Sandbox()" not in text
+    assert "Still waiting" not in text  # no cell timed out in front of the customer
+    assert_no_deprecation_warning(console)
