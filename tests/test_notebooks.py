@@ -55,7 +55,6 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
 
     text = text_of(notebook)
     assert "sandbox at http://127.0.0.1:" in text
-    assert "Still waiting: wait_for: connection 1 did not satisfy the predicate" in text
     assert "Zendesk: failed - Zendesk refused the credentials" in text
     assert "Slack: lost - Connection lost: the refresh token was revoked" in text
     assert "HubSpot: connected - no error" in text

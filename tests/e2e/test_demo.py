@@ -85,9 +85,17 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
 
     # The kernel starts, the cells run and the sandbox starts before the first iframe exists.
     expect(frames(page).first).to_be_attached(timeout=90_000)
-    wait_loaded(page, 2)  # both iframes show the sandbox's connection page
+    wait_loaded(page, 3)  # the panel's opened row and both widgets show the connection page
     expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
     expect(page.locator(PROMPTS)).to_have_count(0)
+
+    # The presenter connects Salesforce from the panel: its row follows, without a refresh.
+    opened = page.locator(".workato-panel iframe.workato-connection-frame").content_frame
+    opened.locator("#connect").click()
+    opened.locator("#authorize").click()
+    salesforce = page.locator(".workato-panel tr.workato-panel-row[data-id='1']")
+    expect(salesforce.locator(".workato-badge")).to_have_text("Connected")
+    expect(page.get_by_text("Salesforce: not connected -> success")).to_be_visible()
     assert_no_deprecation_warning(console)
 
 
@@ -96,7 +104,8 @@ def test_demo_as_a_voila_dashboard_shows_the_widgets_and_no_code(
 ) -> None:
     page.goto(voila_demo)
 
-    wait_loaded(page, 2)
+    wait_loaded(page, 3)  # the panel's opened row and both widgets
+    expect(page.locator(".workato-panel tr.workato-panel-row")).to_have_count(5)
     expect(status_lines(page).first).to_contain_text("salesforce")
     expect(page.get_by_role("heading", name="Workato Embedded connections")).to_be_visible()
     expect(page.get_by_text("Not waiting here: connect Jira above")).to_be_visible()
