@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from accounts import seed
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from ipywidgets import Widget
 
 from workato_ipywidget import EmbeddedApi
 from workato_ipywidget.sandbox import Sandbox
@@ -43,3 +45,20 @@ def accounts_api(accounts: Sandbox) -> Iterator[EmbeddedApi]:
     """The Embedded API of the `accounts` sandbox, over real HTTP, without retries."""
     with EmbeddedApi(accounts.api_token, base_url=accounts.base_url, max_retries=0) as client:
         yield client
+
+
+W = TypeVar("W", bound=Widget)
+
+
+@pytest.fixture
+def closing() -> Iterator[Callable[[W], W]]:
+    """Hand back each widget given to it, and close them all when the test ends."""
+    made: list[Widget] = []
+
+    def keep(widget: W) -> W:
+        made.append(widget)
+        return widget
+
+    yield keep
+    for widget in made:
+        widget.close()

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,19 +36,14 @@ from workato_ipywidget.sandbox import Sandbox
 
 
 @pytest.fixture
-def make(accounts: Sandbox, accounts_api: EmbeddedApi) -> Iterator[Callable[..., ConnectionsPanel]]:
-    made: list[ConnectionsPanel] = []
-
+def make(
+    accounts: Sandbox, accounts_api: EmbeddedApi, closing: Callable[[Any], Any]
+) -> Callable[..., ConnectionsPanel]:
     def make_(customer_id: str = "acme", **kwargs: Any) -> ConnectionsPanel:
-        options: dict[str, Any] = {"api": accounts_api, "signer": accounts.signer}
-        options.update(kwargs)
-        panel = ConnectionsPanel(customer_id, **options)
-        made.append(panel)
-        return panel
+        options = {"api": accounts_api, "signer": accounts.signer, **kwargs}
+        return closing(ConnectionsPanel(customer_id, **options))  # type: ignore[no-any-return]
 
-    yield make_
-    for panel in made:
-        panel.close()
+    return make_
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,24 +23,15 @@ from workato_ipywidget.sandbox import RateLimits, Sandbox
 
 
 @pytest.fixture
-def make(accounts: Sandbox, accounts_api: EmbeddedApi) -> Iterator[Callable[..., ConnectionWidget]]:
-    made: list[ConnectionWidget] = []
-
+def make(
+    accounts: Sandbox, accounts_api: EmbeddedApi, closing: Callable[[Any], Any]
+) -> Callable[..., ConnectionWidget]:
     def make_(connection_id: int, **kwargs: Any) -> ConnectionWidget:
-        options: dict[str, Any] = {
-            "api": accounts_api,
-            "signer": accounts.signer,
-            "customer_id": "acme",
-            "base_url": accounts.base_url,
-        }
-        options.update(kwargs)
-        widget = ConnectionWidget(connection_id, **options)
-        made.append(widget)
-        return widget
+        options = {"api": accounts_api, "signer": accounts.signer, "customer_id": "acme",
+                   "base_url": accounts.base_url, **kwargs}  # fmt: skip
+        return closing(ConnectionWidget(connection_id, **options))  # type: ignore[no-any-return]
 
-    yield make_
-    for widget in made:
-        widget.close()
+    return make_
 
 
 def state(widget: ConnectionWidget) -> tuple[object, ...]:

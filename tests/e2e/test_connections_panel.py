@@ -8,6 +8,7 @@ the page's table, and the kernel's state read through the probe.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ BADGES = {"failed": "Failed", "lost": "Lost", "not_connected": "Not connected",
 
 
 @pytest.fixture
-def accounts(sandbox: Sandbox) -> Sandbox:
+def panel_sandbox(sandbox: Sandbox) -> Sandbox:
     """ACME: Salesforce (1) and Jira (2) never authorized, Slack (3) lost, Zendesk (4) failed;
     Globex: one Zoom (7), which ACME's panel must never show."""
     sandbox.add_connection(3, "slack", name="Slack", connected=True)
@@ -37,26 +38,37 @@ def accounts(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
+ShowPanel = Callable[..., NotebookPage]
+
+
 @pytest.fixture
-def api_token_file(accounts: Sandbox, tmp_path: Path) -> Path:
-    """The API token where the notebook reads it, as a user keeps a secret out of the notebook."""
-    path = tmp_path / "api-token"
-    path.write_text(accounts.api_token)
-    return path
+def show_panel(
+    open_notebook: OpenNotebook, panel_sandbox: Sandbox, vendor_key_file: Path, tmp_path: Path
+) -> ShowPanel:
+    """Open a notebook that shows `panel` for a customer (then runs `more` cells), and wait until
+    its view has heard from the kernel. The API token is read from a file, as a user keeps a
+    secret out of the notebook."""
+    token_file = tmp_path / "api-token"
+    token_file.write_text(panel_sandbox.api_token)
 
+    def show(*more: str, customer: str = "acme") -> NotebookPage:
+        setup = (
+            "from pathlib import Path\n"
+            "from workato_ipywidget import ConnectionsPanel, EmbeddedApi, TokenSigner\n"
+            "from workato_ipywidget.tracking import classify\n"
+            f"signer = TokenSigner({VENDOR_ID!r}, {str(vendor_key_file)!r})\n"
+            f"api = EmbeddedApi(Path({str(token_file)!r}).read_text(), "
+            f"base_url={panel_sandbox.base_url!r})\n"
+            f"panel = ConnectionsPanel({customer!r}, api=api, signer=signer)\n"
+            "changes = []\n"
+            "panel.on_change(lambda old, new: changes.append([new.id, classify(new)]))\n"
+        )
+        notebook = open_notebook([setup, "panel", *more])
+        notebook.run_all()
+        expect(notebook.page.locator(".workato-panel[data-live='true']")).to_be_visible()
+        return notebook
 
-def panel_cell(sandbox: Sandbox, key_file: Path, token_file: Path, customer: str = "acme") -> str:
-    """Code that creates `panel` for `customer`, listing through the sandbox's Embedded API."""
-    return (
-        "from pathlib import Path\n"
-        "from workato_ipywidget import ConnectionsPanel, EmbeddedApi, TokenSigner\n"
-        "from workato_ipywidget.tracking import classify\n"
-        f"signer = TokenSigner({VENDOR_ID!r}, {str(key_file)!r})\n"
-        f"api = EmbeddedApi(Path({str(token_file)!r}).read_text(), base_url={sandbox.base_url!r})\n"
-        f"panel = ConnectionsPanel({customer!r}, api=api, signer=signer)\n"
-        "changes = []\n"
-        "panel.on_change(lambda old, new: changes.append([new.id, classify(new)]))\n"
-    )
+    return show
 
 
 def rows(page: Page) -> Locator:
@@ -71,24 +83,11 @@ def badge(page: Page, connection_id: int) -> Locator:
     return row(page, connection_id).locator(".workato-badge")
 
 
-def shown_panel(open_notebook: OpenNotebook, cells: list[str]) -> NotebookPage:
-    notebook = open_notebook(cells)
-    notebook.run_all()
-    expect(notebook.page.locator(".workato-panel[data-live='true']")).to_be_visible()
-    return notebook
-
-
 @BOTH_FRONTENDS
 def test_the_table_shows_one_customers_connections_and_none_of_another(
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
+    page: Page, show_panel: ShowPanel
 ) -> None:
-    notebook = shown_panel(
-        open_notebook, [panel_cell(accounts, vendor_key_file, api_token_file), "panel"]
-    )
+    notebook = show_panel()
 
     expect(rows(page)).to_have_count(4)
     assert [r.get_attribute("data-id") for r in rows(page).all()] == ["4", "3", "2", "1"]
@@ -103,17 +102,8 @@ def test_the_table_shows_one_customers_connections_and_none_of_another(
     assert notebook.kernel.value("len(panel.widgets)") == 0
 
 
-def test_another_customers_panel_shows_only_its_own(
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
-) -> None:
-    shown_panel(
-        open_notebook,
-        [panel_cell(accounts, vendor_key_file, api_token_file, customer="globex"), "panel"],
-    )
+def test_another_customers_panel_shows_only_its_own(page: Page, show_panel: ShowPanel) -> None:
+    show_panel(customer="globex")
 
     expect(rows(page)).to_have_count(1)
     expect(row(page, 7)).to_contain_text("Globex Zoom")
@@ -123,15 +113,9 @@ def test_another_customers_panel_shows_only_its_own(
 
 @BOTH_FRONTENDS
 def test_clicking_a_row_opens_its_iframe_and_authorizing_follows_without_a_refresh(
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
+    page: Page, panel_sandbox: Sandbox, show_panel: ShowPanel
 ) -> None:
-    notebook = shown_panel(
-        open_notebook, [panel_cell(accounts, vendor_key_file, api_token_file), "panel"]
-    )
+    notebook = show_panel()
     read_at = notebook.kernel.value("panel.updated_at")
 
     row(page, 2).click()
@@ -150,12 +134,12 @@ def test_clicking_a_row_opens_its_iframe_and_authorizing_follows_without_a_refre
     assert notebook.kernel.value("[c.connected for c in panel.connections if c.id == 2]") == [True]
     assert notebook.kernel.value("changes") == [[2, "connected"]]
     assert notebook.kernel.value("panel.updated_at") == read_at  # no refresh read the list
-    assert accounts.connection(2).connected
+    assert panel_sandbox.connection(2).connected
     # Jira sorts last now, and its iframe moved with it without reloading: same URL, one token.
     expect(page.locator("tbody > tr").last).to_have_attribute("data-id", "2")
     assert [r.get_attribute("data-id") for r in rows(page).all()] == ["4", "3", "1", "2"]
     assert frames(page).first.get_attribute("src") == src
-    assert len(accounts.seen_jti) == 1
+    assert len(panel_sandbox.seen_jti) == 1
     expect(inside(page).locator("body")).to_have_attribute("data-connected", "true")
 
     row(page, 2).click()
@@ -164,25 +148,18 @@ def test_clicking_a_row_opens_its_iframe_and_authorizing_follows_without_a_refre
 
 
 def test_the_status_badges_after_refresh_match_the_api(
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
+    page: Page, panel_sandbox: Sandbox, show_panel: ShowPanel
 ) -> None:
-    notebook = shown_panel(
-        open_notebook,
-        [panel_cell(accounts, vendor_key_file, api_token_file), "panel", "panel.refresh()"],
-    )
+    notebook = show_panel("panel.refresh()")
     expect(badge(page, 2)).to_have_text("Not connected")
-    accounts.add_connection(2, "jira", name="Jira", connected=True)
-    accounts.lose_connection(2, "the admin revoked it")
-    accounts.fail_connection(1, "Salesforce said no")
-    accounts.add_connection(3, "slack", name="Slack", connected=True)
+    panel_sandbox.add_connection(2, "jira", name="Jira", connected=True)
+    panel_sandbox.lose_connection(2, "the admin revoked it")
+    panel_sandbox.fail_connection(1, "Salesforce said no")
+    panel_sandbox.add_connection(3, "slack", name="Slack", connected=True)
 
     notebook.run_cell(2)
 
-    with EmbeddedApi(accounts.api_token, base_url=accounts.base_url) as api:
+    with EmbeddedApi(panel_sandbox.api_token, base_url=panel_sandbox.base_url) as api:
         expected = {c.id: BADGES[classify(c)] for c in api.connections("acme")}
     assert expected == {1: "Failed", 2: "Lost", 3: "Connected", 4: "Failed"}
     for connection_id, text in expected.items():
@@ -192,15 +169,9 @@ def test_the_status_badges_after_refresh_match_the_api(
 
 
 def test_the_filters_hide_rows_at_once_and_reach_the_kernel(
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
+    page: Page, show_panel: ShowPanel
 ) -> None:
-    notebook = shown_panel(
-        open_notebook, [panel_cell(accounts, vendor_key_file, api_token_file), "panel"]
-    )
+    notebook = show_panel()
 
     page.locator(".workato-panel-filter").fill("JI")
     expect(row(page, 2)).to_be_visible()
@@ -218,21 +189,14 @@ def test_the_filters_hide_rows_at_once_and_reach_the_kernel(
 
 
 def test_the_saved_notebook_holds_no_token(
-    save_widget_state: None,
-    open_notebook: OpenNotebook,
-    page: Page,
-    accounts: Sandbox,
-    vendor_key_file: Path,
-    api_token_file: Path,
+    save_widget_state: None, page: Page, panel_sandbox: Sandbox, show_panel: ShowPanel
 ) -> None:
-    notebook = shown_panel(
-        open_notebook, [panel_cell(accounts, vendor_key_file, api_token_file), "panel"]
-    )
+    notebook = show_panel()
     row(page, 2).click()
     wait_loaded(page)
     token = re.search(r"workato_dl_token=([^&]+)", frames(page).first.get_attribute("src") or "")
     assert token is not None
-    secrets = [token.group(1), accounts.api_token, *accounts.seen_jti]
+    secrets = [token.group(1), panel_sandbox.api_token, *panel_sandbox.seen_jti]
 
     saved = notebook.save()
 
