@@ -50,7 +50,8 @@ const CSS = `
 .workato-panel-bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 0 0 6px; }
 .workato-panel-title { font-weight: 600; margin-right: auto; }
 .workato-panel-summary { color: var(--jp-ui-font-color2, #52606d); }
-.workato-panel-message { margin: 0 0 6px; min-height: 1.2em; }
+.workato-panel-filter { min-width: 16em; }
+.workato-panel-message { margin: 0 0 6px; }
 .workato-panel-message[data-kind="error"] { color: var(--jp-error-color1, #d32f2f); }
 .workato-panel-table { border-collapse: collapse; width: 100%; }
 .workato-panel-table th { text-align: left; font-weight: 600; padding: 4px 8px;
@@ -274,6 +275,7 @@ export function mount(
 
   function showMessage(text: string, isError: boolean, isOffline: boolean): void {
     message.textContent = text;
+    message.hidden = !text;
     message.dataset.kind = isOffline ? "offline" : isError ? "error" : text ? "info" : "none";
   }
 

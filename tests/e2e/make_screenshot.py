@@ -1,7 +1,8 @@
-"""Make docs/screenshot.png: the demo notebook in JupyterLab with a connected widget.
+"""Make docs/screenshot.png: the demo notebook in JupyterLab, its panel with a connected row.
 
-Runs notebooks/demo.ipynb as a user would (its sandbox starts in the kernel), connects both
-connections inside their iframes, and captures the page. Run from the repository root:
+Runs notebooks/demo.ipynb as a user would (its sandbox starts in the kernel), connects Salesforce
+in the panel's opened row and Jira in its own widget, and captures the panel. Run from the
+repository root:
 
     .venv/bin/python tests/e2e/make_screenshot.py [--out docs/screenshot.png]
 """
@@ -64,16 +65,20 @@ def main() -> None:
                 notebook = NotebookPage(page, server, DEMO.name).open()
                 notebook.execute_command("application:toggle-left-area")
                 notebook.run_all(wait=False)  # the last cells await the Jira connection
-                expect(page.locator(FRAME)).to_have_count(2, timeout=60_000)
-                for i in range(2):
+                # The panel's opened Salesforce row, Salesforce on its own, and Jira.
+                expect(page.locator(FRAME)).to_have_count(3, timeout=60_000)
+                for i in range(3):
                     expect(
                         page.locator(FRAME).nth(i).content_frame.locator("#connect")
                     ).to_be_visible()
-                connect(page, 0)
-                connect(page, 1)
+                connect(page, 0)  # in the panel: its row follows
+                connect(page, 2)  # Jira, which the notebook's last cells await
+                expect(page.locator(".workato-connection-status").nth(1)).to_have_attribute(
+                    "data-status", "connected"
+                )  # the same Salesforce connection in its own widget learns of it too
                 notebook.wait_cell_done(0, what="the demo notebook")
-                notebook.run_cell(cell_index(DEMO, "salesforce.events"))
-                # From "2. Show a connection": the connected widget, then the observer's log.
+                notebook.run_cell(cell_index(DEMO, "for row in panel.rows"))
+                # From "2. ACME's connections": the panel, its opened row, the row log.
                 notebook.cell(cell_index(DEMO, "## 2.")).evaluate(
                     "cell => cell.scrollIntoView({block: 'start'})"
                 )
