@@ -328,6 +328,15 @@ async def test_wait_for_refuses_at_once_under_marimo(
     assert "later cell" in str(caught.value)
 
 
+async def test_wait_for_refuses_at_once_under_voila(
+    page: FakeFrontend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOILA_KERNEL_ID", "0f3a")
+
+    with pytest.raises(RuntimeError, match="Voila renders the dashboard only after every cell"):
+        await page.widget.wait_for("height", lambda h: h == 99, timeout=60)
+
+
 async def test_wait_for_works_beside_an_imported_marimo_outside_its_notebooks(
     page: FakeFrontend, monkeypatch: pytest.MonkeyPatch
 ) -> None:

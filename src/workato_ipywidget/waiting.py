@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -73,6 +74,8 @@ def await_blocker() -> str | None:
     running_in_notebook = getattr(marimo, "running_in_notebook", None)
     if callable(running_in_notebook) and running_in_notebook():
         return "marimo runs one kernel request at a time"
+    if os.environ.get("VOILA_KERNEL_ID"):
+        return "Voila renders the dashboard only after every cell has run"
     if "ipykernel" in sys.modules:
         from ipykernel.kernelbase import Kernel
 
