@@ -253,6 +253,19 @@ describe("opening rows", () => {
     expect(panel.order()).toEqual(["row:2", "row:3"]);
   });
 
+  test("a frontend without anywidget's host API gets a message under the row, not a crash", () => {
+    const panel = show();
+    panel.hello();
+    (panel.host as { getWidget?: unknown }).getWidget = undefined;
+
+    panel.model.set("expanded", { "1": "anywidget:m1" });
+
+    const slot = panel.el.querySelector<HTMLElement>(".workato-panel-widget")!;
+    expect(slot.dataset.failed).toBe("true");
+    expect(slot.textContent).toMatch(/display panel.widgets\[id\] in a cell of its own/);
+    expect(panel.rows()).toHaveLength(3);
+  });
+
   test("a child that cannot be shown says so under its row", async () => {
     const panel = show();
     panel.hello();

@@ -46,8 +46,10 @@ const NO_KERNEL =
   "This panel needs a running Python kernel: run its cell again. Saved output shows no live " +
   "Workato state.";
 const CSS = `
-.workato-panel { font-size: var(--jp-ui-font-size1, 13px); color: var(--jp-ui-font-color1, #1f2933); }
-.workato-panel-bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 0 0 6px; }
+.workato-panel { font-size: var(--jp-ui-font-size1, 13px);
+  color: var(--jp-ui-font-color1, #1f2933); }
+.workato-panel-bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center;
+  margin: 0 0 6px; }
 .workato-panel-title { font-weight: 600; margin-right: auto; }
 .workato-panel-summary { color: var(--jp-ui-font-color2, #52606d); }
 .workato-panel-filter { min-width: 16em; }
@@ -56,15 +58,17 @@ const CSS = `
 .workato-panel-table { border-collapse: collapse; width: 100%; }
 .workato-panel-table th { text-align: left; font-weight: 600; padding: 4px 8px;
   border-bottom: 1px solid var(--jp-border-color1, #cbd2d9); }
-.workato-panel-row > td { padding: 4px 8px; border-bottom: 1px solid var(--jp-border-color2, #e4e7eb);
-  vertical-align: top; }
+.workato-panel-row > td { padding: 4px 8px; vertical-align: top;
+  border-bottom: 1px solid var(--jp-border-color2, #e4e7eb); }
 .workato-panel-row { cursor: pointer; }
 .workato-panel-row:hover { background: var(--jp-layout-color2, #f5f7fa); }
 .workato-panel-toggle { all: unset; cursor: pointer; font-weight: 500; }
 .workato-panel-toggle:focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); }
-.workato-badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; }
+.workato-badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px;
+  white-space: nowrap; }
 .workato-panel-error-text { color: var(--jp-error-color1, #c92a2a); }
-.workato-panel-detail > td { padding: 4px 8px 12px 24px; border-bottom: 1px solid var(--jp-border-color2, #e4e7eb); }
+.workato-panel-detail > td { padding: 4px 8px 12px 24px;
+  border-bottom: 1px solid var(--jp-border-color2, #e4e7eb); }
 `;
 
 /** One connection's rows in the table: its row, and the one under it while it is opened. */
@@ -353,13 +357,26 @@ export function mount(
 }
 
 /** Render an opened row's ConnectionWidget into `slot` until `signal` aborts. */
-function showChild(host: Host, ref: string, slot: HTMLElement, signal: AbortSignal): void {
-  host
-    .getWidget(ref)
+function showChild(
+  host: Host | undefined,
+  ref: string,
+  slot: HTMLElement,
+  signal: AbortSignal,
+): void {
+  const fail = (why: string) => {
+    if (signal.aborted) return;
+    slot.textContent = `Could not show this connection: ${why}`;
+    slot.dataset.failed = "true";
+  };
+  if (typeof host?.getWidget !== "function") {
+    fail(
+      "this frontend cannot render a widget inside another (anywidget's host API is missing); " +
+        "display panel.widgets[id] in a cell of its own instead",
+    );
+    return;
+  }
+  Promise.resolve()
+    .then(() => host.getWidget(ref))
     .then((child) => (signal.aborted ? undefined : child.render({ el: slot, signal })))
-    .catch((err: unknown) => {
-      if (signal.aborted) return;
-      slot.textContent = `Could not show this connection: ${err instanceof Error ? err.message : err}`;
-      slot.dataset.failed = "true";
-    });
+    .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
 }

@@ -109,7 +109,12 @@ export function summary(rows: readonly Row[]): string {
 }
 
 /** What the message line says when rows exist but the filters hide them all, else null. */
-export function noMatchText(total: number, shown: number, text: string, status: string): string | null {
+export function noMatchText(
+  total: number,
+  shown: number,
+  text: string,
+  status: string,
+): string | null {
   if (total === 0 || shown > 0) return null;
   const label = STATUS_CHOICES.find((c) => c.value === status)?.label.toLowerCase();
   const what = [text.trim() && `“${text.trim()}”`, status && label].filter(Boolean).join(" and ");
