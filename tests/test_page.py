@@ -170,6 +170,17 @@ def test_navigate_sends_workatos_navigation_to_every_view(page: FakeFrontend) ->
     assert page.widget.path == "/recipes"  # until the page says it got there
 
 
+def test_a_view_that_loads_after_navigate_opens_where_navigate_asked(page: FakeFrontend) -> None:
+    page.widget.navigate("/dashboard")  # no view was listening yet (displayed in the same cell)
+    reply = page.ready()
+
+    assert parse_qs(urlsplit(reply["url"]).query)["workato_dl_path"] == ["/dashboard"]
+    page.post(loaded("/dashboard"))
+    page.post(navigated("/recipes/7"))
+    later = page.ready(view="view-2")
+    assert parse_qs(urlsplit(later["url"]).query)["workato_dl_path"] == ["/recipes/7"]
+
+
 def test_navigate_validates_the_path(page: FakeFrontend) -> None:
     with pytest.raises(ValueError, match="not a path inside Workato"):
         page.widget.navigate("https://evil.example/")

@@ -24,7 +24,8 @@ class EmbeddedPage(WorkatoFrame):
 
     `path` is where the page is now, as Workato reports it in `loaded` and `navigated` (reduced to
     Workato's path and query, tokens removed); `navigate(path)` moves every view of the page. A
-    view rendered later opens at the current `path`.
+    view that loads later opens where the last `navigate()` asked, until the page reports a move,
+    and at the current `path` after that.
     """
 
     path = traitlets.Unicode(read_only=True).tag(sync=True)
@@ -46,15 +47,19 @@ class EmbeddedPage(WorkatoFrame):
         `token_provider=` or `token=`), and `data_center=` or `base_url=`.
         """
         self.set_trait("path", endpoints.validate_page_path(path))
+        self._requested: str | None = None  # the last navigate() the page has not reported yet
         super().__init__(**kwargs)
 
     def navigate(self, path: str) -> None:
         """Send Workato's `navigation` to every view; `path` changes once the page reports it.
 
-        A view whose page has not posted `loaded` yet keeps the latest request until it has.
-        `await page.wait_for("path", lambda p: p == path)` waits for the page to get there.
+        A view whose page has not posted `loaded` yet keeps the latest request until it has, and a
+        view that asks for its URL later (one displayed in the same cell, whose listener was not
+        there yet) loads at `path` directly. `await page.wait_for("path", lambda p: p == path)`
+        waits for the page to get there.
         """
-        self.send({"kind": "navigate", "path": endpoints.validate_page_path(path)})
+        self._requested = endpoints.validate_page_path(path)
+        self.send({"kind": "navigate", "path": self._requested})
 
     def on_navigate(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
         """Call `callback(event)` for each `loaded` and `navigated`; returns an unsubscribe."""
@@ -64,7 +69,7 @@ class EmbeddedPage(WorkatoFrame):
         return f"EmbeddedPage(path={self.path!r}, status={self.status!r})"
 
     def _frame_url(self, token: str) -> str:
-        return endpoints.page_url(self.base_url, self.path, token)
+        return endpoints.page_url(self.base_url, self._requested or self.path, token)
 
     def _describe_self(self) -> str:
         return f"page {self.path[:80]}"
@@ -73,6 +78,7 @@ class EmbeddedPage(WorkatoFrame):
         if isinstance(event, (protocol.Loaded, protocol.Navigated)):
             where = endpoints.workato_path(event.url)
             if where is not None:
+                self._requested = None  # the page moved: from now on, views open where it is
                 self.set_trait("path", where)
             if event.title is not None:
                 self.title = event.title

@@ -87,7 +87,9 @@ def test_a_navigate_before_the_page_loaded_is_delivered_once_it_has(
 
     wait_at(page, "/dashboard")
     kernel_path(notebook, "/dashboard")
-    assert notebook.kernel.value("moves") == ["Loaded", "Navigated"]
+    # Either the view was listening (loaded at /recipes, then moved) or it asked for its URL
+    # after the navigate (loaded at /dashboard directly): the page ends there both ways.
+    assert notebook.kernel.value("moves") in (["Loaded", "Navigated"], ["Loaded"])
 
 
 def test_two_views_load_with_their_own_tokens_and_navigate_moves_both(
