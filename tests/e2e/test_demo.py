@@ -6,6 +6,7 @@ settings that could hide a prompt), opens the URL it printed in Chromium, and lo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,14 @@ def voila_demo(voila_installed: None, tmp_path: Path) -> Iterator[str]:
         demo.stop()
 
 
+def run_all_cells(page: Page) -> None:
+    """Run → Run All Cells, from the menu, as a presenter does."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    run_all = page.get_by_role("menuitem", name="Run All Cells", exact=True)
+    expect(run_all).to_be_enabled()
+    run_all.click()
+
+
 def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
     lab_demo: str, page: Page, console: list[str]
 ) -> None:
@@ -78,10 +87,14 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
     expect(kernel).to_have_attribute("data-status", "idle", timeout=60_000)
 
     page.locator(".jp-NotebookPanel .jp-Cell").first.click()  # the notebook is the current tab
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    run_all = page.get_by_role("menuitem", name="Run All Cells", exact=True)
-    expect(run_all).to_be_enabled()
-    run_all.click()
+    run_all_cells(page)
+    first_prompt = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").first
+    try:
+        expect(first_prompt).not_to_have_text(re.compile(r"^\[\s*\]:?$"), timeout=30_000)
+    except AssertionError:
+        # Seen once, on a fresh machine's first JupyterLab start: the kernel showed idle, Run All
+        # moved to the last cell and no cell ran. A presenter clicks Run All again; so do we.
+        run_all_cells(page)
 
     # The kernel starts, the cells run and the sandbox starts before the first iframe exists.
     expect(frames(page).first).to_be_attached(timeout=90_000)
