@@ -9,13 +9,37 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import jwt
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from workato_ipywidget.sandbox import Sandbox
 
 VENDOR_ID = "e2e-vendor"  # the vendor whose key the `make_sandbox` fixture registers
 CUSTOMER_ID = "acme"
+
+
+STATUS_EVENTS = (
+    "[[e.view, e.event.connected] for e in w.events "
+    "if type(e.event).__name__ == 'ConnectionStatusChange']"
+)
+"""An expression for the kernel probe: each status event's view and `connected`, in order."""
+
+INJECT = """([id, src]) => {
+  const frame = document.createElement("iframe");
+  frame.id = id;
+  frame.src = src;
+  document.body.append(frame);
+}"""
+"""Page script: add an iframe of our own (another frame on the notebook page) at `src`."""
+
+
+def jti_of(frame: Locator) -> str:
+    """The jti of the token in an iframe's URL (read from the page, never from the kernel)."""
+    src = frame.get_attribute("src") or ""
+    token = parse_qs(urlparse(src).query)["workato_dl_token"][0]
+    return str(jwt.decode(token, options={"verify_signature": False})["jti"])
 
 
 def setup_cell(sandbox: Sandbox, key_file: Path, *, options: str = "") -> str:

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import jwt
 import pytest
 from e2e_notebook import NotebookPage, OpenNotebook
 from e2e_servers import JupyterServer
 from e2e_widget import (
+    INJECT,
+    STATUS_EVENTS,
     VENDOR_ID,
     assert_no_deprecation_warning,
     connect,
     frames,
     inside,
+    jti_of,
     setup_cell,
     status_lines,
     wait_loaded,
@@ -33,20 +35,8 @@ from workato_ipywidget.sandbox import Sandbox
 
 BOTH_FRONTENDS = pytest.mark.parametrize("server", ["lab", "notebook"], indirect=True)
 
-STATUS_EVENTS = (
-    "[[e.view, e.event.connected] for e in w.events "
-    "if type(e.event).__name__ == 'ConnectionStatusChange']"
-)
-
 
 # --- page helpers ------------------------------------------------------------------------------
-def jti_of(frame: Locator) -> str:
-    """The jti of the token in an iframe's URL (read from the page, never from the kernel)."""
-    src = frame.get_attribute("src") or ""
-    token = parse_qs(urlparse(src).query)["workato_dl_token"][0]
-    return str(jwt.decode(token, options={"verify_signature": False})["jti"])
-
-
 def content_height(frame: Locator) -> int:
     """The height of the page inside an iframe, measured as the sandbox measures it."""
     inner = frame.element_handle().content_frame()
@@ -206,13 +196,6 @@ COUNT_FORGED = """() => {
     const text = typeof event.data === "string" ? event.data : JSON.stringify(event.data);
     if (text.includes("forged") || text.includes("999")) window.__forgedSeen += 1;
   });
-}"""
-
-INJECT = """([id, src]) => {
-  const frame = document.createElement("iframe");
-  frame.id = id;
-  frame.src = src;
-  document.body.append(frame);
 }"""
 
 

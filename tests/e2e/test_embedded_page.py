@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from e2e_notebook import NotebookPage, OpenNotebook
+from e2e_widget import INJECT
 from playwright.sync_api import FrameLocator, Locator, Page, expect
-from test_connection_widget import INJECT
 
 from workato_ipywidget import TokenSigner
 from workato_ipywidget.endpoints import page_url

@@ -16,8 +16,15 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import pytest
 from e2e_notebook import OpenNotebook
+from e2e_widget import (
+    STATUS_EVENTS,
+    frames,
+    jti_of,
+    setup_cell,
+    status_lines,
+    wait_loaded,
+)
 from playwright.sync_api import Page, expect
-from test_connection_widget import frames, jti_of, setup_cell, status_lines, wait_loaded
 
 from workato_ipywidget.sandbox import Sandbox
 
@@ -54,12 +61,21 @@ def test_a_new_tab_gets_a_fresh_single_use_token_and_the_widget_follows_it_throu
     assert claims["jti"] not in before
     assert token not in page.content()  # nor after: it went straight into the tab
 
+    # Where the iframe cannot finish OAuth it has nothing to report either: silence the inline
+    # page (it would otherwise learn of the change and post it), so only the API can tell.
+    inline = frames(page).first.element_handle().content_frame()
+    assert inline is not None
+    inline.evaluate("() => window.stop() || document.open() || document.close()")
+    statuses_before = notebook.kernel.value(STATUS_EVENTS)
+
     expect(tab.locator("body[data-page='connection']")).to_be_attached()
     tab.locator("#connect").click()
     tab.locator("#authorize").click()
     expect(tab.locator("body")).to_have_attribute("data-connected", "true")
 
     notebook.kernel.wait_until("[w.connected, w.status]", lambda v: v == [True, "connected"])
+    assert notebook.kernel.value(STATUS_EVENTS) == statuses_before  # no message from a page
+    assert notebook.kernel.value("w.api_record.authorization_status") == "success"
     expect(status_lines(page).first).to_have_attribute("data-status", "connected")
 
     with pytest.raises(urllib.error.HTTPError) as refused:
