@@ -228,8 +228,12 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
                 ],
                 why=""
                 if ratio.median <= TARGET
-                else "the view's handshake (`ready` -> signing -> `load`) or the bridge's path to "
-                "the kernel costs more than one plain round trip: see js/view.ts and frame.py",
+                else "not the handshake's signing (1-3 ms in the kernel): before its iframe can "
+                "start, a widget waits for JupyterLab's widget manager to build its view (30-60 ms "
+                "that an HTML IFrame output skips) and for `load` to come back from the kernel "
+                "(one kernel-to-page leg, ~40 ms late in many rounds, as the round trip's spread "
+                "shows); the lighter the page, the larger that fixed cost's share. Measured by "
+                "stage in benchmarks/README.md",
             )
         )
     return figures
