@@ -215,7 +215,7 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
         figures.append(
             Figure(
                 "First message",
-                f"{widget_name}: display -> first event in the kernel",
+                f"{widget_name}: display -> first message in the kernel, beside IPython IFrame",
                 "ms",
                 summarize(samples[kind]),
                 baseline="IFrame first message + round trip",

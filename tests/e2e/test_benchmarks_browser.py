@@ -50,8 +50,8 @@ def test_first_message_benchmark_reports_both_widgets_beside_the_iframe_baseline
 
     assert [f["name"] for f in figures] == [
         "plain anywidget round trip page -> kernel -> page",
-        "ConnectionWidget: display -> first event in the kernel",
-        "EmbeddedPage: display -> first event in the kernel",
+        "ConnectionWidget: display -> first message in the kernel, beside IPython IFrame",
+        "EmbeddedPage: display -> first message in the kernel, beside IPython IFrame",
     ]
     for figure in figures[1:]:
         assert figure["ratio"] is not None
