@@ -19,9 +19,6 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from workato_ipywidget.sandbox import Sandbox
 
 from .browser import calibrate, lab_notebook
@@ -128,20 +125,10 @@ def run(settings: Settings) -> list[Figure]:
 
 def _vendor_key(sandbox: Sandbox, folder: Path) -> Path:
     """A fresh vendor key the kernel signs with, registered with the sandbox."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    from e2e_keys import write_vendor_key  # the e2e harness, on sys.path once .browser is loaded
+
     path = folder / "vendor.pem"
-    path.touch(mode=0o600)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    sandbox.register_public_key(VENDOR, public)
+    sandbox.register_public_key(VENDOR, write_vendor_key(path))
     return path
 
 

@@ -26,20 +26,21 @@ TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2OmMifQ.c2ln-_"
 # --- data centers ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("center", "url"),
-    [
-        (DataCenter.US, "https://app.workato.com"),
-        (DataCenter.EU, "https://app.eu.workato.com"),
-        (DataCenter.JP, "https://app.jp.workato.com"),
-        (DataCenter.SG, "https://app.sg.workato.com"),
-        (DataCenter.AU, "https://app.au.workato.com"),
-        (DataCenter.IL, "https://app.il.workato.com"),
-        (DataCenter.TRIAL, "https://app.trial.workato.com"),
-        (DataCenter.CN, "https://app.workatoapp.cn"),
-    ],
-)
-def test_each_data_center_has_its_base_url(center: DataCenter, url: str) -> None:
+# Each data center's iframe host (as Workato's embedding client uses) and Embedded API host.
+HOSTS = [
+    (DataCenter.US, "https://app.workato.com", "https://www.workato.com"),
+    (DataCenter.EU, "https://app.eu.workato.com", "https://app.eu.workato.com"),
+    (DataCenter.JP, "https://app.jp.workato.com", "https://app.jp.workato.com"),
+    (DataCenter.SG, "https://app.sg.workato.com", "https://app.sg.workato.com"),
+    (DataCenter.AU, "https://app.au.workato.com", "https://app.au.workato.com"),
+    (DataCenter.IL, "https://app.il.workato.com", "https://app.il.workato.com"),
+    (DataCenter.TRIAL, "https://app.trial.workato.com", "https://app.trial.workato.com"),
+    (DataCenter.CN, "https://app.workatoapp.cn", "https://app.workatoapp.cn"),
+]
+
+
+@pytest.mark.parametrize(("center", "url", "api"), HOSTS)
+def test_each_data_center_has_its_base_url(center: DataCenter, url: str, api: str) -> None:
     assert center.base_url == url
     assert resolve_base_url(center) == url
     assert resolve_base_url(center.value) == url
@@ -65,20 +66,10 @@ def test_an_unknown_data_center_is_refused_naming_the_choices(text: str) -> None
     assert "us, eu, jp, sg, au, il, trial, cn" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("center", "api"),
-    [
-        (DataCenter.US, "https://www.workato.com"),
-        (DataCenter.EU, "https://app.eu.workato.com"),
-        (DataCenter.JP, "https://app.jp.workato.com"),
-        (DataCenter.SG, "https://app.sg.workato.com"),
-        (DataCenter.AU, "https://app.au.workato.com"),
-        (DataCenter.IL, "https://app.il.workato.com"),
-        (DataCenter.TRIAL, "https://app.trial.workato.com"),
-        (DataCenter.CN, "https://app.workatoapp.cn"),
-    ],
-)
-def test_each_data_center_has_the_api_host_workato_documents(center: DataCenter, api: str) -> None:
+@pytest.mark.parametrize(("center", "url", "api"), HOSTS)
+def test_each_data_center_has_the_api_host_workato_documents(
+    center: DataCenter, url: str, api: str
+) -> None:
     assert center.api_url == api
     assert api_base_url(center.value) == api
 

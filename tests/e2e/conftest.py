@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from e2e_keys import write_vendor_key
 from e2e_notebook import NotebookPage, OpenNotebook, write_notebook
 from e2e_servers import (
     CHROMIUM_ARGS,
@@ -223,16 +223,8 @@ VENDOR_ID = "e2e-vendor"  # the tests' notebooks sign as this vendor
 @pytest.fixture(scope="session")
 def vendor_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh RSA key for the test vendor, as a 0600 PEM file the notebook kernel signs with."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path_factory.mktemp("vendor-key") / "vendor.pem"
-    path.touch(mode=0o600)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    write_vendor_key(path)
     return path
 
 
