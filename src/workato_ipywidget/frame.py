@@ -9,7 +9,6 @@ Tokens and URLs travel to the page only in custom messages and are never stored 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import logging
 import math
 import traceback
@@ -349,7 +348,6 @@ class WorkatoFrame(anywidget.AnyWidget):
     # -- state ----------------------------------------------------------------------------
 
     def _record(self, view: str, event: protocol.Event, apply: bool = True) -> None:
-        event = _without_tokens(event)
         self._events.append(LoggedEvent(datetime.now(timezone.utc), view, event))
         if apply:
             with self.hold_trait_notifications():
@@ -479,20 +477,6 @@ def _clean_text(text: str, limit: int = protocol.MAX_STRING) -> str:
     if len(text) > limit:
         text = text[: limit - len(protocol.TRUNCATION_MARKER)] + protocol.TRUNCATION_MARKER
     return text
-
-
-def _without_tokens(event: protocol.Event) -> protocol.Event:
-    """`event` with every string field redacted and capped once more.
-
-    `protocol.parse` already redacts what the iframe sends; events the kernel makes itself (load
-    failures, diagnoses) and any future field pass here too, so nothing reaches the log unredacted.
-    """
-    changes = {
-        f.name: _clean_text(value)
-        for f in dataclasses.fields(event)
-        if isinstance(value := getattr(event, f.name), str)
-    }
-    return dataclasses.replace(event, **changes) if changes else event  # type: ignore[arg-type]
 
 
 def _describe_load_failure(kind: str, exc: BaseException) -> str:
