@@ -154,6 +154,15 @@ def test_each_view_loads_with_its_own_token_and_reload_renews_them_all(
     connect(page, 1)
     for i in range(2):
         expect(status_lines(page).nth(i)).to_have_attribute("data-status", "connected")
+    # The other view's page notices the change made elsewhere through its poll and says so too;
+    # wait for that before reloading, so the count below does not race the poll.
+    expect(inside(page, 0).locator("body")).to_have_attribute("data-connected", "true")
+    followed = notebook.kernel.wait_until(
+        STATUS_EVENTS, lambda ev: sum(1 for _, connected in ev if connected) >= 2
+    )
+    authorized, other = (view for view, connected in followed if connected)
+    assert authorized == followed[2][0]  # the re-run view, where Connect was clicked
+    assert other in {followed[0][0], followed[1][0]} - {authorized}
     before = {first[0], rerun}
     notebook.run_cell(3)
     for i, old_src in enumerate((first_src[0], rerun_src)):
@@ -165,9 +174,10 @@ def test_each_view_loads_with_its_own_token_and_reload_renews_them_all(
     assert renewed <= sandbox.seen_jti
     # Each reloaded view reports the (still connected) status again.
     events = notebook.kernel.wait_until(
-        STATUS_EVENTS, lambda ev: sum(1 for _, connected in ev if connected) >= 3
+        STATUS_EVENTS, lambda ev: sum(1 for _, connected in ev if connected) >= 4
     )
-    assert len(events) == 6  # 2 first loads, 1 re-run, 1 authorization, 2 reloads
+    # 2 first loads, 1 re-run, 1 authorization, 1 followed by the other page, 2 reloads
+    assert len(events) == 7
     assert notebook.kernel.value("w.connected") is True
     for i in range(2):
         expect(inside(page, i).locator("body")).to_have_attribute("data-connected", "true")
