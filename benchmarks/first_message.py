@@ -49,6 +49,26 @@ export default {
 };
 """
 
+# The least any widget could do: a plain anywidget whose iframe URL (pre-signed) is in its state,
+# shown at once on render, telling the kernel when the page first speaks. No handshake.
+FLOOR_ESM = """
+export default {
+  render({ model, el }) {
+    const frame = document.createElement("iframe");
+    frame.src = model.get("src");
+    Object.assign(frame.style, { width: "100%", height: "320px", border: "0" });
+    const onMessage = (event) => {
+      if (event.source !== frame.contentWindow) return;
+      window.removeEventListener("message", onMessage);
+      model.send({ first: true });
+    };
+    window.addEventListener("message", onMessage);
+    el.append(frame);
+    return () => window.removeEventListener("message", onMessage);
+  },
+};
+"""
+
 SETUP_CELL = """
 import time
 import anywidget, ipywidgets, traitlets
@@ -64,6 +84,10 @@ first = {{}}
 
 class Echo(anywidget.AnyWidget):
     _esm = {esm!r}
+
+class Floor(anywidget.AnyWidget):
+    _esm = {floor_esm!r}
+    src = traitlets.Unicode().tag(sync=True)
 
 echo = Echo()
 echo.on_msg(lambda widget, content, buffers: echo.send({{"pong": True}}))
@@ -85,14 +109,27 @@ def show_widget(key, kind):
     out.append_display_data(widget)
     return start
 
+def presigned(key, kind, origin):
+    token = signer.sign("acme", origin=origin)
+    if kind == "connection":
+        return f"{{connection_url(BASE_URL, 1, token)}}&bench_key={{key}}"
+    return f"{{page_url(BASE_URL, RECIPE, token)}}&bench_key={{key}}"
+
+def show_floor(key, kind, origin):
+    out.outputs = ()
+    widget = Floor(src=presigned(key, kind, origin))  # pre-signed, before the clock starts
+    def on_first(_widget, content, buffers, key=key):
+        if key not in first:
+            first[key] = time.time_ns()
+            echo.send({{"first": key}})
+    widget.on_msg(on_first)
+    start = time.time_ns()
+    out.append_display_data(widget)
+    return start
+
 def show_iframe(key, kind, origin):
     out.outputs = ()  # clear_output() acts only inside `with out:` of a frontend execution
-    token = signer.sign("acme", origin=origin)  # pre-signed, before the clock starts
-    if kind == "connection":
-        url = connection_url(BASE_URL, 1, token)
-    else:
-        url = page_url(BASE_URL, RECIPE, token)
-    frame = IFrame(f"{{url}}&bench_key={{key}}", width="100%", height=320)
+    frame = IFrame(presigned(key, kind, origin), width="100%", height=320)  # pre-signed
     start = time.time_ns()
     out.append_display_data(frame)
     return start
@@ -137,6 +174,7 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
     cells = [
         SETUP_CELL.format(
             esm=ECHO_ESM,
+            floor_esm=FLOOR_ESM,
             vendor=VENDOR,
             key_file=str(key_file),
             base_url=sandbox.base_url,
@@ -150,12 +188,17 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
         origin = notebook.server.base_url
         offset = calibrate(page)
         samples: dict[str, list[float]] = {
-            name: [] for kind in KINDS for name in (kind, f"iframe-{kind}")
+            name: [] for kind in KINDS for name in (kind, f"iframe-{kind}", f"floor-{kind}")
         }
         echo: list[float] = []
 
         def widget(kind: str, key: str) -> float:
             start = kernel.value(f"show_widget({key!r}, {kind!r})")
+            page.wait_for_function("(key) => key in globalThis.benchFirsts", arg=key)
+            return float(kernel.value(f"first[{key!r}]") - start) / 1e6
+
+        def floor(kind: str, key: str) -> float:
+            start = kernel.value(f"show_floor({key!r}, {kind!r}, {origin!r})")
             page.wait_for_function("(key) => key in globalThis.benchFirsts", arg=key)
             return float(kernel.value(f"first[{key!r}]") - start) / 1e6
 
@@ -169,12 +212,14 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
             order = [
                 ("connection", widget),
                 ("iframe-connection", iframe),
+                ("floor-connection", floor),
                 ("page", widget),
                 ("iframe-page", iframe),
+                ("floor-page", floor),
             ]
             taken = {}
             for name, measure in order if index % 2 else reversed(order):
-                kind = name.removeprefix("iframe-")
+                kind = name.removeprefix("iframe-").removeprefix("floor-")
                 taken[name] = measure(kind, f"{name}-{index}")
             # Kernel-to-page messages are sometimes ~40 ms late on loopback: the median of three
             # round trips is this round's, so one late echo does not set the baseline.
@@ -196,6 +241,26 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
         )
     ]
     for kind, widget_name in KINDS.items():
+        figures.append(
+            Figure(
+                "First message",
+                f"plain anywidget showing the {widget_name} page, pre-signed, no handshake",
+                "ms",
+                summarize(samples[f"floor-{kind}"]),
+                notes=["the least any widget can do: its iframe starts on render, URL in its state"],
+            )
+        )
+        figures.append(
+            Figure(
+                "First message",
+                f"{widget_name}: display -> first message in the kernel, beside a plain anywidget",
+                "ms",
+                summarize(samples[kind]),
+                baseline="plain anywidget, no handshake",
+                ratio=summarize(ratios(samples[kind], samples[f"floor-{kind}"])),
+                notes=["what the per-view token handshake costs over the widget machinery itself"],
+            )
+        )
         baseline = [f + e for f, e in zip(samples[f"iframe-{kind}"], echo, strict=True)]
         ratio = summarize(ratios(samples[kind], baseline))
         plain = statistics.median(samples[f"iframe-{kind}"])

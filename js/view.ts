@@ -239,8 +239,8 @@ export function mount(
     if (height === null) {
       coalescer.other(message);
     } else {
+      coalescer.height(message); // the kernel first: resizing can wait for the next frame
       setHeight(height);
-      coalescer.height(message);
     }
   }
 
