@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -199,10 +200,13 @@ def _frame_server() -> Iterator[str]:
 
 # --- one benchmark session ---------------------------------------------------------------------
 @contextlib.contextmanager
-def lab_notebook(cells: list[str]) -> Iterator[tuple[Page, NotebookPage]]:
+def lab_notebook(
+    cells: list[str], server_config: dict[str, Any] | None = None
+) -> Iterator[tuple[Page, NotebookPage]]:
     """A throwaway JupyterLab and Chromium showing a notebook of `cells`, the first one run.
 
     Shared by every browser benchmark: the e2e harness's server, Chromium flags and notebook driver.
+    `server_config` becomes the server's `jupyter_server_config.json` (the checkout importable).
     """
     executable = chromium_path()
     if executable is None:
@@ -211,7 +215,13 @@ def lab_notebook(cells: list[str]) -> Iterator[tuple[Page, NotebookPage]]:
             "skip them with --only signing,imports,bundle,sandbox"
         )
     with tempfile.TemporaryDirectory(prefix="wi-bench-") as home, sync_playwright() as playwright:
-        server = JupyterServer("lab", Path(home))
+        env = {}
+        if server_config is not None:
+            config = Path(home) / "config" / "jupyter_server_config.json"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(json.dumps(server_config))
+            env["PYTHONPATH"] = os.pathsep.join((str(REPO / "src"), str(REPO)))
+        server = JupyterServer("lab", Path(home), env)
         server.start()
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
@@ -364,11 +374,10 @@ class _Bench:
                 if not met:
                     status = median(measured["provider"][0].ms(measured["provider"][1]))
                     why = (
-                        "the bridge holds each height until the next animation frame, to coalesce "
-                        "storms: up to one frame (16.7 ms) of waiting, half on average. A "
-                        f"`connectionStatusChange`, forwarded at once on the same path, takes "
-                        f"{status:.1f} ms. Fix in js/bridge.ts (MessageCoalescer): forward a "
-                        "height at once when none left during the current frame, coalesce the rest"
+                        "not coalescing (a height after a quiet frame is forwarded at once, "
+                        "MessageCoalescer in js/bridge.ts): a `connectionStatusChange` on the same "
+                        f"path takes {status:.1f} ms; both pay the iframe's cross-process "
+                        "postMessage and the kernel's parse, which the in-page baseline does not"
                     )
             figures.append(
                 Figure(

@@ -48,15 +48,27 @@ def test_first_message_benchmark_reports_both_widgets_beside_the_iframe_baseline
 ) -> None:
     figures = run_benchmark("first_message")
 
-    assert [f["name"] for f in figures] == [
+    names = [f["name"] for f in figures]
+    assert names == [
         "plain anywidget round trip page -> kernel -> page",
+        "plain anywidget round trip, server's kernel websocket with TCP_NODELAY",
+        "plain anywidget showing the ConnectionWidget page, pre-signed, no handshake",
         "ConnectionWidget: display -> first message in the kernel, beside IPython IFrame",
+        "ConnectionWidget: display -> first message, server websocket with TCP_NODELAY",
+        "plain anywidget showing the EmbeddedPage page, pre-signed, no handshake",
         "EmbeddedPage: display -> first message in the kernel, beside IPython IFrame",
+        "EmbeddedPage: display -> first message, server websocket with TCP_NODELAY",
     ]
-    for figure in figures[1:]:
+    targeted = [f for f in figures if f["target"]]
+    assert [f["name"] for f in targeted] == [names[3], names[6]]
+    for figure in targeted:
         assert figure["ratio"] is not None
         assert figure["baseline"] == "IFrame first message + round trip"
         assert figure["met"] is not None
+    # The second server's figures are each compared with the same figure on the stock server.
+    for figure in (figures[1], figures[4], figures[7]):
+        assert figure["ratio"] is not None
+        assert "stock" in figure["baseline"]
 
 
 def test_panel_benchmark_runs_in_jupyterlab_with_one_round(widget_js: Path) -> None:
