@@ -303,15 +303,14 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
                 ],
                 why=""
                 if ratio.median <= TARGET
-                else "not the view nor the signing: the plain anywidget showing the same "
+                else "not the view nor the signing: a plain anywidget showing the same "
                 f"pre-signed page takes {median(floor):.0f} ms against the IFrame's {plain:.0f}, "
-                "and signing takes 1-3 ms. The handshake's `load` is a kernel-to-page reply that "
-                "the stock jupyter_server writes with Nagle on, right after the kernel's `busy`, "
-                "so it waits for the browser's delayed ACK (~40 ms): as long as the baseline's "
-                "round trip, plus the reply's handling, which weighs more against a lighter page. "
-                "With TCP_NODELAY on the server's websocket it arrives "
-                f"{median(ours) - median(fast[kind]):.0f} ms sooner (row below); stages in "
-                "benchmarks/README.md",
+                "and signing takes 1-3 ms. The handshake's `load` is a kernel-to-page reply the "
+                "stock jupyter_server holds for the browser's delayed ACK (Nagle; with "
+                "TCP_NODELAY the widget's first message comes "
+                f"{median(ours) - median(fast[kind]):.0f} ms sooner, row below), and this light "
+                "page then loads slower than the same "
+                "page started at once (navigation timing in benchmarks/README.md)",
             )
         )
         fast_baseline = [f + e for f, e in zip(fast[f"iframe-{kind}"], fast_echo, strict=True)]
