@@ -96,45 +96,43 @@ echo.on_msg(lambda widget, content, buffers: echo.send({{"pong": True}}))
 out = ipywidgets.Output()
 display(echo, out)
 
-def show_widget(key, kind):
-    out.outputs = ()  # clear_output() acts only inside `with out:` of a frontend execution
-    if kind == "connection":
-        widget = ConnectionWidget(1, **OPTIONS)
-    else:
-        widget = EmbeddedPage(RECIPE, **OPTIONS)
-    def on_first(event, key=key):
-        if key not in first:
-            first[key] = time.time_ns()
-            echo.send({{"first": key}})
-    widget.on_message(on_first)
-    start = time.time_ns()
-    out.append_display_data(widget)
-    return start
-
 def presigned(key, kind, origin):
     token = signer.sign("acme", origin=origin)
     if kind == "connection":
         return f"{{connection_url(BASE_URL, 1, token)}}&bench_key={{key}}"
     return f"{{page_url(BASE_URL, RECIPE, token)}}&bench_key={{key}}"
 
-def show_floor(key, kind, origin):
-    out.outputs = ()
-    widget = Floor(src=presigned(key, kind, origin))  # pre-signed, before the clock starts
-    def on_first(_widget, content, buffers, key=key):
+def noted(key):  # a callback noting when the kernel first heard from key's iframe
+    def note(*_args):
         if key not in first:
             first[key] = time.time_ns()
             echo.send({{"first": key}})
-    widget.on_msg(on_first)
+    return note
+
+def shown(widget):
     start = time.time_ns()
     out.append_display_data(widget)
     return start
 
+def show_widget(key, kind):
+    out.outputs = ()  # clear_output() acts only inside `with out:` of a frontend execution
+    if kind == "connection":
+        widget = ConnectionWidget(1, **OPTIONS)
+    else:
+        widget = EmbeddedPage(RECIPE, **OPTIONS)
+    widget.on_message(noted(key))
+    return shown(widget)
+
+def show_floor(key, kind, origin):
+    out.outputs = ()
+    widget = Floor(src=presigned(key, kind, origin))  # pre-signed, before the clock starts
+    widget.on_msg(noted(key))
+    return shown(widget)
+
 def show_iframe(key, kind, origin):
     out.outputs = ()  # clear_output() acts only inside `with out:` of a frontend execution
     frame = IFrame(presigned(key, kind, origin), width="100%", height=320)  # pre-signed
-    start = time.time_ns()
-    out.append_display_data(frame)
-    return start
+    return shown(frame)
 """
 
 # In the notebook page: when each plain IFrame's first message arrives (its src names its key).
@@ -186,15 +184,16 @@ def _session(
         }
         echo: list[float] = []
 
-        def widget(kind: str, key: str) -> float:
-            start = kernel.value(f"show_widget({key!r}, {kind!r})")
+        def kernel_heard(call: str, key: str) -> float:
+            start = kernel.value(call)
             page.wait_for_function("(key) => key in globalThis.benchFirsts", arg=key)
             return float(kernel.value(f"first[{key!r}]") - start) / 1e6
 
+        def widget(kind: str, key: str) -> float:
+            return kernel_heard(f"show_widget({key!r}, {kind!r})", key)
+
         def floor(kind: str, key: str) -> float:
-            start = kernel.value(f"show_floor({key!r}, {kind!r}, {origin!r})")
-            page.wait_for_function("(key) => key in globalThis.benchFirsts", arg=key)
-            return float(kernel.value(f"first[{key!r}]") - start) / 1e6
+            return kernel_heard(f"show_floor({key!r}, {kind!r}, {origin!r})", key)
 
         def iframe(kind: str, key: str) -> float:
             start = kernel.value(f"show_iframe({key!r}, {kind!r}, {origin!r})")
