@@ -223,6 +223,10 @@ def _session(
                 echo.append(trip)
         drift = abs(calibrate(page) - offset)
         kernel.execute("out.outputs = ()")
+        if server_config is nodelay.SERVER_CONFIG and nodelay.APPLIED.encode() not in b"".join(
+            notebook.server.logs().values()
+        ):
+            raise RuntimeError("the second JupyterLab did not use benchmarks/nodelay.py")
 
     return samples, echo, drift
 

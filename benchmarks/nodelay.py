@@ -18,7 +18,12 @@ class NoDelayConnection(ZMQChannelsWebsocketConnection):
 
     def connect(self) -> asyncio.Future[None] | None:
         self.websocket_handler.set_nodelay(True)
+        self.log.info(APPLIED)
         return super().connect()
+
+
+APPLIED = "kernel websocket with TCP_NODELAY (benchmarks/nodelay.py)"
+"""The server log line that proves the class was used."""
 
 
 SERVER_CONFIG = {
