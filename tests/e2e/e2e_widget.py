@@ -93,6 +93,15 @@ def connect(page: Page, index: int = 0, *, succeed: bool = True) -> None:
 
 def assert_no_deprecation_warning(console: list[str]) -> None:
     """No console message of the page so far mentions a deprecation (anywidget logs one when
-    a bundle exports `render` by name besides `export default { render }`)."""
-    warned = [line for line in console if re.search(r"deprecat", line, re.IGNORECASE)]
-    assert not warned, "the console mentions a deprecation:\n" + "\n".join(warned)
+    a bundle exports `render` by name besides `export default { render }`), and no warning or
+    error names anywidget or this package (a failing bundle, a rejected model message)."""
+    warned = [
+        line
+        for line in console
+        if re.search(r"deprecat", line, re.IGNORECASE)
+        or (line.startswith(_COMPLAINTS) and re.search(r"anywidget|workato", line, re.IGNORECASE))
+    ]
+    assert not warned, "the console has warnings about our widgets:\n" + "\n".join(warned)
+
+
+_COMPLAINTS = ("[warning]", "[error]", "[pageerror]")
