@@ -102,8 +102,12 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
     expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
     expect(page.locator(PROMPTS)).to_have_count(0)
 
-    # The presenter connects Salesforce from the panel: its row follows, without a refresh.
-    opened = page.locator(".workato-panel iframe.workato-connection-frame").content_frame
+    # The presenter scrolls back up to the panel (Run All left the last cell in view, and
+    # JupyterLab skips rendering cells out of view) and connects Salesforce from it: its row
+    # follows, without a refresh.
+    panel_frame = page.locator(".workato-panel iframe.workato-connection-frame")
+    panel_frame.evaluate("frame => frame.scrollIntoView({ block: 'center' })")
+    opened = panel_frame.content_frame
     opened.locator("#connect").click()
     opened.locator("#authorize").click()
     salesforce = page.locator(".workato-panel tr.workato-panel-row[data-id='1']")
