@@ -295,6 +295,12 @@ export function mount(
   function cleanup(): void {
     if (cleaned) return;
     cleaned = true;
+    // The kernel polls an open tab's token source until it hears the tab is gone: tell it now,
+    // since this view will no longer watch the tab.
+    if (tab !== null) {
+      tab = null;
+      send({ kind: "tab_closed", view });
+    }
     window.removeEventListener("message", onMessage);
     frame.removeEventListener("load", onFrameLoad);
     tabLink.removeEventListener("click", onTabClick);

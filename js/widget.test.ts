@@ -693,6 +693,55 @@ describe("open in a new tab", () => {
     expect(v.model.sentOf("tab_closed")).toEqual([{ kind: "tab_closed", view: v.view }]);
   });
 
+  test.each(["returned cleanup", "abort signal"] as const)(
+    "a view removed via the %s while its tab is open tells the kernel the tab is gone",
+    (how) => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      const v = openView({ new_tab_link: true });
+      v.load();
+      const tab = fakeTab();
+      vi.spyOn(window, "open").mockReturnValue(tab as unknown as Window);
+      v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+      if (how === "abort signal") v.controller.abort();
+      else v.cleanup();
+      expect(v.model.sentOf("tab_closed")).toEqual([{ kind: "tab_closed", view: v.view }]);
+      v.cleanup();
+      tab.closed = true;
+      vi.advanceTimersByTime(5000);
+      expect(v.model.sentOf("tab_closed")).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+
+  test("a view removed after its tab was closed says tab_closed only once", () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const v = openView({ new_tab_link: true });
+    v.load();
+    const tab = fakeTab();
+    vi.spyOn(window, "open").mockReturnValue(tab as unknown as Window);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    tab.closed = true;
+    vi.advanceTimersByTime(1000);
+    v.cleanup();
+    expect(v.model.sentOf("tab_closed")).toEqual([{ kind: "tab_closed", view: v.view }]);
+  });
+
+  test("a view removed with no tab open sends no tab_closed, also with a closed comm", () => {
+    const v = openView({ new_tab_link: true });
+    v.load();
+    v.cleanup();
+    expect(v.model.sentOf("tab_closed")).toEqual([]);
+    const w = openView({ new_tab_link: true });
+    w.load();
+    vi.spyOn(window, "open").mockReturnValue(fakeTab() as unknown as Window);
+    w.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    vi.spyOn(w.model, "send").mockImplementation(() => {
+      throw new Error("Comm is closed");
+    });
+    expect(() => w.cleanup()).not.toThrow();
+    expect(w.el.children).toHaveLength(0);
+  });
+
   test("a blocked pop-up is said in the status line, and nothing is asked of the kernel", () => {
     const v = openView({ new_tab_link: true });
     v.load();
