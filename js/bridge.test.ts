@@ -300,6 +300,22 @@ describe("statusLine", () => {
     ).toEqual({ text: "Error: no key", status: "error" });
   });
 
+  test("a note is appended and never changes the status or drops the provider", () => {
+    expect(
+      statusLine({ status: "connected", provider: "Jira", error: null, note: "Tab blocked" }),
+    ).toEqual({ text: "Jira · Connected · Tab blocked", status: "connected" });
+    expect(
+      statusLine({ status: "disconnected", provider: "Jira", error: "denied", note: "Tab blocked" }),
+    ).toEqual({ text: "Jira · Disconnected · Error: denied · Tab blocked", status: "disconnected" });
+    expect(
+      statusLine({ status: "loaded", provider: null, error: null, localError: "no key", note: "x" }),
+    ).toEqual({ text: "Error: no key · x", status: "error" });
+    expect(statusLine({ status: "loaded", provider: null, error: null, note: " " })).toEqual({
+      text: "Loaded",
+      status: "loaded",
+    });
+  });
+
   test("unknown status values read as loading", () => {
     expect(statusLine({ status: "weird", provider: 3, error: {} })).toEqual({
       text: "Loading…",

@@ -147,13 +147,18 @@ function httpOrigin(url: string): string | null {
   }
 }
 
-/** What the status line shows, from the synced traits and a view-local load error. */
+/**
+ * What the status line shows: the synced traits, a view-local load error (the iframe has no
+ * page: it replaces the provider and makes the status "error"), and a note about something
+ * beside the iframe, such as a new tab that could not open (appended; the status is unchanged).
+ */
 export interface StatusState {
   status: unknown;
   /** What the frame shows: a connection's provider, a page's title or path. */
   provider: unknown;
   error: unknown;
   localError?: string | null;
+  note?: string | null;
 }
 
 const LABELS: Record<Status, string> = {
@@ -184,6 +189,8 @@ export function statusLine(state: StatusState): { text: string; status: Status }
     parts.push(LABELS[status]);
     if (error) parts.push(`Error: ${error}`);
   }
+  const note = text(state.note);
+  if (note) parts.push(note);
   return { text: parts.join(" · "), status };
 }
 

@@ -101,7 +101,8 @@ export function mount(
   // Origins this view accepts messages from; the URL itself is kept nowhere but frame.src.
   let trusted: ReadonlySet<string> | null = null;
   let droppedOrigin: string | null = null;
-  let localError: string | null = null;
+  let localError: string | null = null; // the iframe could not be loaded
+  let tabError: string | null = null; // "Open in a new tab" failed; the iframe is fine
   let answered = false; // the kernel answered a `ready` (load or load_error)
   let offline = false; // ... and did not within kernelWaitMs
   let heard = false; // a message was accepted since frame.src was last set
@@ -144,6 +145,7 @@ export function mount(
         provider: subject,
         error: model.get("error"),
         localError,
+        note: tabError,
       });
     }
     statusEl.textContent = line.text;
@@ -200,12 +202,16 @@ export function mount(
         return;
       case "tab":
         if (tab !== null && !tab.closed) tab.location.replace(command.url);
+        if (tabError !== null) {
+          tabError = null;
+          showStatus();
+        }
         return;
       case "tab_error":
         tab?.close();
         tab = null;
         stopTabWatch();
-        localError = command.message;
+        tabError = `Could not open the new tab: ${command.message}`;
         showStatus();
         return;
       case "load":
@@ -269,9 +275,13 @@ export function mount(
     // (a fresh single-use token) and goes straight into the tab, nowhere else.
     const opened = window.open("", "_blank");
     if (opened === null) {
-      localError = "The browser blocked the new tab: allow pop-ups for this page and try again.";
+      tabError = "The browser blocked the new tab: allow pop-ups for this page and try again.";
       showStatus();
       return;
+    }
+    if (tabError !== null) {
+      tabError = null;
+      showStatus();
     }
     try {
       opened.opener = null;

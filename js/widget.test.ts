@@ -751,6 +751,25 @@ describe("open in a new tab", () => {
     expect(v.model.sentOf("open_tab")).toEqual([]);
   });
 
+  test("a blocked pop-up is a note after the status: the iframe's status and provider stay", () => {
+    const v = openView({ new_tab_link: true, provider: "Salesforce", status: "connected" });
+    v.load();
+    const open = vi.spyOn(window, "open").mockReturnValue(null);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    expect(v.status.textContent).toBe(
+      "Salesforce · Connected · The browser blocked the new tab: allow pop-ups for this page and " +
+        "try again.",
+    );
+    expect(v.status.dataset.status).toBe("connected");
+    expect(v.status.style.color).toBe("");
+    v.model.set("status", "disconnected"); // the note survives trait changes
+    expect(v.status.textContent).toMatch(/^Salesforce · Disconnected · The browser blocked/);
+    open.mockReturnValue(fakeTab() as unknown as Window);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    expect(v.status.textContent).toBe("Salesforce · Disconnected");
+    expect(v.status.dataset.status).toBe("disconnected");
+  });
+
   test("a tab_error closes the blank tab and shows the reason", () => {
     const v = openView({ new_tab_link: true });
     v.load();
@@ -760,6 +779,36 @@ describe("open in a new tab", () => {
     v.model.receive({ kind: "tab_error", view: v.view, message: "token_provider raised" });
     expect(tab.close).toHaveBeenCalled();
     expect(v.status.textContent).toContain("token_provider raised");
+  });
+
+  test("a tab_error is a note after the status until a tab URL arrives", () => {
+    const v = openView({ new_tab_link: true, provider: "Salesforce", status: "connected" });
+    v.load();
+    vi.spyOn(window, "open").mockReturnValue(fakeTab() as unknown as Window);
+    const link = v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!;
+    link.click();
+    v.model.receive({ kind: "tab_error", view: v.view, message: "token_provider raised" });
+    expect(v.status.textContent).toBe(
+      "Salesforce · Connected · Could not open the new tab: token_provider raised",
+    );
+    expect(v.status.dataset.status).toBe("connected");
+    expect(v.frame.src).toBe(URL_WITH_TOKEN); // the iframe is untouched
+    v.model.receive({ kind: "tab_error", view: v.view, message: "token_provider raised" });
+    v.model.receive({ kind: "tab", view: v.view, url: URL_WITH_TOKEN });
+    expect(v.status.textContent).toBe("Salesforce · Connected");
+    expect(v.status.dataset.status).toBe("connected");
+  });
+
+  test("a load error still replaces the status; a tab note is kept after it", () => {
+    const v = openView({ new_tab_link: true, provider: "Salesforce", status: "connected" });
+    v.load();
+    vi.spyOn(window, "open").mockReturnValue(null);
+    v.el.querySelector<HTMLAnchorElement>("a.workato-open-tab")!.click();
+    v.model.receive({ kind: "load_error", view: v.view, message: "no key" });
+    expect(v.status.textContent).toBe(
+      "Error: no key · The browser blocked the new tab: allow pop-ups for this page and try again.",
+    );
+    expect(v.status.dataset.status).toBe("error");
   });
 });
 
