@@ -544,3 +544,30 @@ def test_connections_frame_without_pandas_says_how_to_install_it(
 
     with pytest.raises(ImportError, match=r'pip install "workato-ipywidget\[pandas\]"'):
         panel.connections_frame()
+
+
+def test_workatos_own_error_texts_reach_rows_and_widgets_without_a_token(
+    accounts: Sandbox, accounts_api: EmbeddedApi, make: Callable[..., ConnectionsPanel]
+) -> None:
+    # Workato's texts come from outside the kernel: a failed authorization or a lost connection
+    # whose reason quotes a signed token must not carry it into synced state. (The records
+    # themselves keep what Workato said: they are the API's answer, asked for by the user.)
+    token = accounts.signer.sign("acme")
+    accounts.fail_connection(JIRA, f"Jira refused {token}")
+    accounts.lose_connection(SLACK, f"revoked; see ?workato_dl_token={token}")
+    panel = make()
+    changes: list[tuple[Connection, Connection]] = []
+    panel.on_change(lambda old, new: changes.append((old, new)))
+    accounts.fail_connection(ASANA, f"Asana said {token}")
+    panel.refresh()
+    widget = ConnectionWidget(JIRA, api=accounts_api, signer=accounts.signer, customer_id="acme")
+
+    shown = [json.dumps(panel.rows), str(panel.error), str(widget.error), repr(widget)]
+    assert token not in " ".join(shown)
+    assert "Jira refused [redacted]" in json.dumps(panel.rows)
+    assert widget.error == "Jira refused [redacted]"
+    assert [r["error"] for r in panel.rows if r["id"] == SLACK] == [
+        "Connection lost: revoked; see ?workato_dl_token=[redacted]"
+    ]
+    assert [new.id for _, new in changes] == [ASANA]
+    widget.close()

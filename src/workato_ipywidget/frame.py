@@ -42,7 +42,6 @@ Callback = Callable[[protocol.Event], object]
 
 _MAX_VIEW_ID = 64
 _MAX_LOGGED_REJECTIONS = 20
-_MAX_ERROR_TEXT = 500
 _MAX_ORIGIN_SHOWN = 200
 
 
@@ -336,7 +335,7 @@ class WorkatoFrame(anywidget.AnyWidget):
                 f"{endpoints.origin_of(self._base_url)} (allow them for that site, or use a "
                 "browser that does)."
             )
-        message = _clean_text(text)
+        message = protocol.clean_text(text)
         if not self._diagnosing:
             self._status_before_diagnosis = self.status
         self._diagnosing = True
@@ -470,15 +469,6 @@ def _checked_token(value: object, source: str) -> str:
     return value
 
 
-def _clean_text(text: str, limit: int = protocol.MAX_STRING) -> str:
-    """Free text the kernel writes itself, bound for traits, the event log or callbacks: tokens
-    redacted, then capped (redacting can lengthen a text, so the cap comes after it)."""
-    text = redact(text)
-    if len(text) > limit:
-        text = text[: limit - len(protocol.TRUNCATION_MARKER)] + protocol.TRUNCATION_MARKER
-    return text
-
-
 def _describe_load_failure(kind: str, exc: BaseException) -> str:
     """A readable reason for the view's status line, with anything token- or key-shaped removed."""
-    return _clean_text(f"Could not load the {kind}: {exc}", limit=_MAX_ERROR_TEXT)
+    return protocol.clean_text(f"Could not load the {kind}: {exc}", protocol.MAX_ERROR_TEXT)

@@ -29,6 +29,7 @@ from .callbacks import call_each, subscribe
 from .frame import _BUNDLE, _token_source
 from .redaction import redact
 from .token import IdLike, TokenSigner
+from .tracking import customer_label as _customer_name
 from .waiting import await_blocker, wait_until
 from .widget import ConnectionWidget
 
@@ -49,7 +50,6 @@ _STATUS_FILTERS = ("", *_RANK)
 _VIEW_LEASE = 90.0
 """Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
 _MAX_VIEW_ID = 64
-_MAX_TEXT = 500
 
 
 def _refs(widgets: Mapping[str, ConnectionWidget], _panel: object) -> dict[str, str]:
@@ -381,7 +381,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self.set_trait("updated_at", datetime.now(timezone.utc).isoformat())
             if not fresh:
                 self._error_from = None
-                self.error = _clean(
+                self.error = _cleaned(
                     f"Customer {_customer_name(self._customer)} has no connections yet. Create "
                     "one in "
                     f"Workato or with api.create_connection({self._customer!r}, name=..., "
@@ -436,22 +436,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         record = self._records.get(cid)
         name = f"{record.name} (connection {cid})" if record else f"Connection {cid}"
         self._error_from = cid
-        self.error = _clean(f"{name}: {event.message}")
+        self.error = _cleaned(f"{name}: {event.message}")
 
     def _failed(self, exc: BaseException) -> None:
-        from .api import AuthenticationError, NotFoundError
-
         who = _customer_name(self._customer)
-        if isinstance(exc, NotFoundError):
-            text = (
-                f"Workato's Embedded API knows no customer {who}: {exc}. Check customer_id: "
-                "Workato's id of the managed user, or ExternalId(...) for your own id."
-            )
-        elif isinstance(exc, AuthenticationError):
-            text = f"Workato's Embedded API refused the API token: {exc}"
-        else:
-            text = tracking.describe_api_failure(f"{who}'s connections", exc)
-        text = _clean(text)
+        text = tracking.describe_api_failure(f"{who}'s connections", exc, self._customer)
         log.warning("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
@@ -488,7 +477,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 self._describe_self(),
                 redact(traceback.format_exc()),
             )
-            self.error = _clean(f"The panel could not do that: {type(exc).__name__}: {exc}")
+            self.error = _cleaned(f"The panel could not do that: {type(exc).__name__}: {exc}")
 
     def _route(self, content: object) -> None:
         if not isinstance(content, dict):
@@ -528,7 +517,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             else:
                 self.collapse(raw_id)
         except (LookupError, ValueError, TypeError) as exc:
-            self.error = _clean(str(exc))
+            self.error = _cleaned(str(exc))
 
     def _displayed(self) -> bool:
         now = time.monotonic()
@@ -558,14 +547,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
 _FIRST = ("id", "name", "provider", "status")
 
 
-def _customer_name(customer_id: object) -> str:
-    text = customer_id.value if hasattr(customer_id, "value") else str(customer_id)
-    return repr(text[:60]) if isinstance(text, str) else repr(customer_id)
-
-
-def _clean(text: str) -> str:
-    text = redact(text)
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+def _cleaned(text: str) -> str:
+    return protocol.clean_text(text, protocol.MAX_ERROR_TEXT)
 
 
 def _shown_state(record: Connection) -> tuple[str, str | None]:

@@ -4,9 +4,10 @@ The JS bridge forwards each postMessage `{type, payload}` (an object, or the JSO
 sent) to the kernel; everything here is pure: no widgets, no tokens, no network. `parse()` never
 raises: a message that would put the widget in an invalid state becomes a `Rejected` with a reason.
 
-Every string of every event (and of every rejection reason) passes one step, `_text_of`: lone
-surrogates replaced, secrets redacted (`redaction.redact`), then capped. Redacting comes before
-capping so that a cut can never leave part of a token behind.
+Every string of every event passes one step, `clean_text`: lone surrogates replaced, secrets
+redacted (`redaction.redact`), then capped; the kernel's own error texts take the same step.
+Redacting comes before capping so that a cut can never leave part of a token behind. A
+rejection reason shows an offending value redacted and cut short (`_show`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .redaction import redact
 __all__ = [
     "JSON",
     "MAX_DEPTH",
+    "MAX_ERROR_TEXT",
     "MAX_HEIGHT",
     "MAX_MESSAGE_BYTES",
     "MAX_PAYLOAD_SIZE",
@@ -39,6 +41,7 @@ __all__ = [
     "Rejected",
     "Unknown",
     "Unloaded",
+    "clean_text",
     "describe",
     "parse",
 ]
@@ -48,6 +51,8 @@ MAX_HEIGHT: Final = 100_000
 MAX_STRING: Final = 2_000
 """Longest string (chars) an event may carry, truncation marker included."""
 TRUNCATION_MARKER: Final = "…[truncated]"
+MAX_ERROR_TEXT: Final = 500
+"""The cap on an error text the kernel composes (a failed load or API read, a row's problem)."""
 """Ends every string (and marks every container) that was cut short."""
 MAX_MESSAGE_BYTES: Final = 65_536
 """Largest JSON string (UTF-8 bytes) `parse()` will decode; the bridge drops larger ones too."""
@@ -202,7 +207,7 @@ def _parse(raw: object) -> Event:
         raise _Invalid(
             f"message type must be at most {MAX_TYPE_LENGTH} characters, got {len(kind)}"
         )
-    kind = _text_of(kind, MAX_TYPE_LENGTH)
+    kind = clean_text(kind, MAX_TYPE_LENGTH)
     payload = message.get("payload")
     if payload is not None and not isinstance(payload, dict):
         where = kind if kind in _KNOWN_TYPES else "message"
@@ -292,7 +297,7 @@ def _connection_status_change(
     error = payload["error"] if "error" in payload else message.get("error")
     return ConnectionStatusChange(
         id=_connection_id(payload.get("id")),
-        provider=None if provider is None else _text_of(provider),
+        provider=None if provider is None else clean_text(provider),
         connected=connected,
         error=_error_text(error),
     )
@@ -302,7 +307,7 @@ def _connection_id(value: object) -> int | str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return _text_of(value)
+        return clean_text(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
@@ -317,7 +322,7 @@ def _error_text(value: object) -> str | None:
     if value is None or value is False:
         return None
     if isinstance(value, str):
-        return _text_of(value) if value.strip() else None
+        return clean_text(value) if value.strip() else None
     return _dump(value)
 
 
@@ -326,7 +331,7 @@ def _error_message(payload: dict[object, object]) -> ErrorMessage:
     if not isinstance(message, str):
         raise _Invalid(f"error.message must be a string, got {_show(message)}")
     return ErrorMessage(
-        message=_text_of(message),
+        message=clean_text(message),
         type=_text(payload.get("type")),
         details=_text(payload.get("details")),
     )
@@ -336,7 +341,7 @@ def _text(value: object) -> str | None:
     """An informational field as text: strings capped, other JSON values dumped, null kept."""
     if value is None:
         return None
-    return _text_of(value) if isinstance(value, str) else _dump(value)
+    return clean_text(value) if isinstance(value, str) else _dump(value)
 
 
 def _url(kind: str, payload: dict[object, object]) -> str | None:
@@ -345,7 +350,7 @@ def _url(kind: str, payload: dict[object, object]) -> str | None:
         return None
     if not isinstance(url, str):
         raise _Invalid(f"{kind}.url must be a string when present, got {_show(url)}")
-    return _text_of(url)
+    return clean_text(url)
 
 
 def _title(kind: str, payload: dict[object, object]) -> str | None:
@@ -354,7 +359,7 @@ def _title(kind: str, payload: dict[object, object]) -> str | None:
         return None
     if not isinstance(title, str):
         raise _Invalid(f"{kind}.title must be a string when present, got {_show(title)}")
-    return _text_of(title) if title.strip() else None
+    return clean_text(title) if title.strip() else None
 
 
 # --- strings and sanitizing -------------------------------------------------------------------
@@ -371,8 +376,10 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _text_of(text: str, limit: int = MAX_STRING) -> str:
-    """The one step every string of an event takes: cleaned, redacted, then capped."""
+def clean_text(text: str, limit: int = MAX_STRING) -> str:
+    """The one step every outside string takes on its way to traits, events, callbacks or logs:
+    made encodable, redacted, then capped (redacting can lengthen a text, so the cap comes last).
+    """
     return _cap(redact(_clean(text)), limit)
 
 
@@ -418,7 +425,7 @@ def _sanitize(value: object, depth: int, budget: _Budget) -> JSON:
     budget is spent, the value in hand becomes TRUNCATION_MARKER and its containers stop there.
     """
     if isinstance(value, str):
-        text = _text_of(value)
+        text = clean_text(value)
         return text if budget.take(len(text) + 2) else TRUNCATION_MARKER
     if isinstance(value, (dict, list, tuple)):
         if not budget.take(len(TRUNCATION_MARKER) + 2) or depth >= MAX_DEPTH:
@@ -430,7 +437,7 @@ def _sanitize(value: object, depth: int, budget: _Budget) -> JSON:
                     out[TRUNCATION_MARKER] = None
                     break
                 if isinstance(key, str):  # JSON keys are strings; others are not from a browser
-                    out[_text_of(key)] = _sanitize(item, depth + 1, budget)
+                    out[clean_text(key)] = _sanitize(item, depth + 1, budget)
             return out
         items: list[JSON] = []
         for item in value:

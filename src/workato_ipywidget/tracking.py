@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from .protocol import MAX_ERROR_TEXT, clean_text
 from .redaction import redact
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
@@ -35,6 +36,7 @@ __all__ = [
     "check_interval",
     "check_seconds",
     "classify",
+    "customer_label",
     "describe_api_failure",
     "problem_text",
     "widget_state",
@@ -47,7 +49,6 @@ LIST_REQUESTS_PER_MINUTE = 1000
 MIN_POLL_SECONDS = 2.0
 """The shortest interval a poller may use: 30 list requests a minute, 3% of Workato's limit,
 which every panel, widget and script sharing the API client draws on."""
-_MAX_ERROR_TEXT = 500
 
 RowStatus = Literal["failed", "lost", "not_connected", "connected"]
 """A connection's state as a panel shows it, problems first."""
@@ -69,10 +70,12 @@ def problem_text(record: Connection) -> str | None:
     """The error a record carries: the failed authorization's text, or why it was lost."""
     status = classify(record)
     if status == "failed":
-        return record.authorization_error or "Authorization failed (Workato gave no reason)"
-    if status == "lost":
-        return f"Connection lost: {record.connection_lost_reason or 'Workato gave no reason'}"
-    return None
+        text = record.authorization_error or "Authorization failed (Workato gave no reason)"
+    elif status == "lost":
+        text = f"Connection lost: {record.connection_lost_reason or 'Workato gave no reason'}"
+    else:
+        return None
+    return clean_text(text, MAX_ERROR_TEXT)  # Workato's own text, bound for synced state
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +101,29 @@ def widget_state(record: Connection) -> WidgetState:
     )
 
 
-def describe_api_failure(what: str, exc: BaseException) -> str:
-    """A one-paragraph reason for a failed read, for `error` and log lines; never a token."""
-    from .api import ApiError
+def customer_label(customer_id: object) -> str:
+    """A customer id as messages show it: quoted, an `ExternalId` by its value, cut short."""
+    text = customer_id.value if hasattr(customer_id, "value") else str(customer_id)
+    return repr(text[:60]) if isinstance(text, str) else repr(customer_id)
 
-    if isinstance(exc, ApiError):
+
+def describe_api_failure(what: str, exc: BaseException, customer: object = None) -> str:
+    """A one-paragraph reason for a failed read of `customer`'s connections, for `error` and
+    log lines, with what to check for an unknown customer or a refused token; never a token."""
+    from .api import ApiError, AuthenticationError, NotFoundError
+
+    if isinstance(exc, NotFoundError) and customer is not None:
+        text = (
+            f"Workato's Embedded API knows no customer {customer_label(customer)}: {exc}. Check "
+            "customer_id: Workato's id of the managed user, or ExternalId(...) for your own id."
+        )
+    elif isinstance(exc, AuthenticationError):
+        text = f"Workato's Embedded API refused the API token: {exc}"
+    elif isinstance(exc, ApiError):
         text = f"Could not read {what} from Workato's Embedded API: {exc}"
     else:
         text = f"Could not read {what} from Workato's Embedded API: {type(exc).__name__}: {exc}"
-    text = redact(text)
-    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
+    return clean_text(text, MAX_ERROR_TEXT)
 
 
 def check_seconds(name: str, value: object, *, off: str = "") -> float:

@@ -180,8 +180,8 @@ class ConnectionWidget(WorkatoFrame):
         if record is None:
             message = (
                 f"Workato's Embedded API lists no connection {self.connection_id} for customer "
-                f"{_shown(self._api_customer)} ({len(records)} other connection(s)); check the "
-                "connection id and customer_id"
+                f"{tracking.customer_label(self._api_customer)} ({len(records)} other "
+                "connection(s)); check the connection id and customer_id"
             )
             log.warning("%s: %s", self._describe_self(), message)
             self._set_error(message, said, status=True)
@@ -206,7 +206,7 @@ class ConnectionWidget(WorkatoFrame):
         call_each(self._record_listeners, (record,), log, self._describe_self(), "record")
 
     def _api_failed(self, exc: BaseException, said: int, *, status: bool) -> None:
-        message = tracking.describe_api_failure(self._describe_self(), exc)
+        message = tracking.describe_api_failure(self._describe_self(), exc, self._api_customer)
         log.warning("%s: %s", self._describe_self(), message)
         self._set_error(message, said, status=status)
 
@@ -268,7 +268,3 @@ def _api_customer(api: EmbeddedApi | None, kwargs: dict[str, Any]) -> Any:
     if customer is not None:
         check_customer_id(customer)
     return customer
-
-
-def _shown(customer: object) -> str:
-    return repr(str(customer))[:80]
