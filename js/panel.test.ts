@@ -363,6 +363,57 @@ describe("kernel traffic", () => {
   });
 });
 
+describe("abort signals", () => {
+  test("works without AbortSignal.any (Safari < 17.4, Firefox < 124)", () => {
+    vi.stubGlobal("AbortSignal", Object.assign(Object.create(AbortSignal), { any: undefined }));
+    try {
+      const panel = show();
+      panel.hello();
+      panel.filter().value = "SLA";
+      panel.filter().dispatchEvent(new Event("input"));
+      expect(panel.shownIds()).toEqual([3]);
+      panel.controller.abort();
+      expect(panel.model.sentOf("gone")).toHaveLength(1);
+      expect(panel.model.listenerCount()).toBe(0);
+      expect(panel.el.children).toHaveLength(0);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  test("DOM listeners go with cleanup, whether called or run by the render signal", () => {
+    for (const how of ["cleanup", "abort"] as const) {
+      const panel = show();
+      panel.hello();
+      const filter = panel.filter();
+      const refresh = panel.el.querySelector<HTMLButtonElement>(".workato-panel-refresh")!;
+      if (how === "abort") panel.controller.abort();
+      else panel.cleanup();
+      const sent = panel.model.sent.length;
+      filter.value = "SLA";
+      filter.dispatchEvent(new Event("input"));
+      refresh.click();
+      expect(panel.model.sent).toHaveLength(sent);
+      expect(panel.model.get("filter_text")).toBe("");
+    }
+  });
+
+  test("a signal already aborted leaves nothing: no view, no listener, no timer, no ready", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel<PanelModel>(TRAITS);
+    const el = document.createElement("div");
+    mount(renderProps(model, el, AbortSignal.abort()), {
+      kernelWaitMs: 3000,
+      pingMs: 20_000,
+      now: Date.now,
+    });
+    expect(el.children).toHaveLength(0);
+    expect(model.listenerCount()).toBe(0);
+    expect(model.sentOf("ready")).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 test("the bundle's one render draws a panel for a panel model and a frame otherwise", () => {
   const el = document.createElement("div");
   const controller = new AbortController();

@@ -316,9 +316,10 @@ export function mount(
     paint();
   }
 
-  // Every DOM listener goes with `listening`: aborted by render's signal or by our cleanup.
+  // Every DOM listener goes with `listening`, aborted by our cleanup, which render's signal runs.
+  // (Not AbortSignal.any: Safari before 17.4 and Firefox before 124 lack it.)
   const local = new AbortController();
-  const listening = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+  const listening = local.signal;
   function cleanup(): void {
     if (local.signal.aborted) return;
     local.abort();
@@ -341,8 +342,8 @@ export function mount(
   for (const name of WATCHED) model.on(`change:${name}`, paint);
   paint();
 
-  if (listening.aborted) {
-    cleanup();
+  if (signal?.aborted) {
+    cleanup(); // aborted before render: no abort event will come
   } else {
     kernelTimer = setTimeout(() => {
       if (!answered) {
