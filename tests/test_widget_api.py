@@ -137,6 +137,22 @@ def test_reload_reads_the_api_again(
     assert state(widget) == ("connected", True, "hubspot", None)
 
 
+def test_a_silent_iframe_diagnosis_never_brings_back_a_status_the_api_has_since_replaced(
+    make: Callable[..., ConnectionWidget], accounts: Sandbox
+) -> None:
+    widget = make(HUBSPOT)
+    assert state(widget) == ("disconnected", False, "hubspot", None)
+    front = FakeFrontend(widget)
+    front.ready()
+    front.deliver({"kind": "silent", "view": "view-1", "origin": PAGE_ORIGIN, "seconds": 15})
+    assert widget.status == "error"
+    accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+
+    widget.reload()  # clears the diagnosis and reads the API: connected, not the old status
+
+    assert state(widget) == ("connected", True, "hubspot", None)
+
+
 # -- the iframe's word wins -----------------------------------------------------------------
 
 

@@ -114,7 +114,7 @@ class WorkatoFrame(anywidget.AnyWidget):
         )
         self._events: collections.deque[LoggedEvent] = collections.deque(maxlen=max_events)
         self._callbacks: dict[str, list[Callback]] = {kind: [] for kind in self._CALLBACK_KINDS}
-        self._diagnosing = False
+        self._diagnosis: str | None = None  # the silent-iframe text in `error`, while shown
         self._status_before_diagnosis: str = "loading"
         self._rejections = 0
         self._tabs: set[str] = set()  # views whose "Open in a new tab" page is open
@@ -336,9 +336,9 @@ class WorkatoFrame(anywidget.AnyWidget):
                 "browser that does)."
             )
         message = protocol.clean_text(text)
-        if not self._diagnosing:
+        if self._diagnosis is None:
             self._status_before_diagnosis = self.status
-        self._diagnosing = True
+        self._diagnosis = message
         with self.hold_trait_notifications():
             self.error = message
             self.status = "error"
@@ -356,8 +356,10 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._notify("message", event)
 
     def _clear_diagnosis(self) -> None:
-        if self._diagnosing:
-            self._diagnosing = False
+        """Take the silent-iframe diagnosis back, unless something newer (an API read, say)
+        has replaced it in `error` since: then that newer state stays."""
+        diagnosis, self._diagnosis = self._diagnosis, None
+        if diagnosis is not None and self.error == diagnosis:
             with self.hold_trait_notifications():
                 self.error = None
                 self.status = self._status_before_diagnosis

@@ -105,10 +105,10 @@ class ConnectionWidget(WorkatoFrame):
 
     def reload(self) -> None:
         """Give every view a freshly signed token and reload its iframe; with `api=`, read the
-        connection from the API again first."""
+        connection from the API again too."""
+        super().reload()
         if self._api is not None:
             self._read_api()
-        super().reload()
 
     def close(self) -> None:
         """Close the widget's comm and stop following the API."""
