@@ -305,6 +305,21 @@ describe("filters", () => {
     expect(panel.model.get("status_filter")).toBe("connected");
   });
 
+  test("a filter change repaints once, through the model's change event", () => {
+    const panel = show();
+    panel.hello();
+    const get = vi.spyOn(panel.model, "get");
+    const paints = () => get.mock.calls.filter(([key]) => key === "rows").length;
+
+    panel.filter().value = "SLA";
+    panel.filter().dispatchEvent(new Event("input"));
+    expect(paints()).toBe(1);
+    panel.statusFilter().value = "lost";
+    panel.statusFilter().dispatchEvent(new Event("change"));
+    expect(paints()).toBe(2);
+    expect(panel.shownIds()).toEqual([3]);
+  });
+
   test("filters set from Python show in the inputs, and no match is said", () => {
     const panel = show();
     panel.hello();

@@ -292,16 +292,15 @@ export function mount(
     if (unit) send({ kind: unit.detail ? "collapse" : "expand", id });
   }
 
+  // model.set fires `change:*` synchronously, and that listener repaints: no paint() here.
   function onFilter(): void {
     model.set("filter_text", filter.value);
     model.save_changes();
-    paint();
   }
 
   function onStatusFilter(): void {
     model.set("status_filter", statusFilter.value);
     model.save_changes();
-    paint();
   }
 
   function onRefresh(): void {
