@@ -293,6 +293,31 @@ def test_closing_the_last_tab_reads_once_more_then_stops(
     assert not poller.running
 
 
+def test_closing_the_tab_after_polling_stopped_still_reads_once_more(
+    make: Callable[..., ConnectionWidget], accounts: Sandbox
+) -> None:
+    widget = make(HUBSPOT, poll_every=2)
+    page = FakeFrontend(widget)
+    page.ready()
+    open_tab(page)
+    poller = widget._poller
+    assert poller is not None
+    connected = reached(widget, "connected", lambda value: value is True)
+    accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+    assert connected.wait(15)
+    poller.join(10)
+    assert not poller.running  # connected: polling is done, though the tab is still open
+    disconnected = reached(widget, "connected", lambda value: value is False)
+    accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot")  # disconnected in the tab
+
+    page.deliver({"kind": "tab_closed", "view": "view-1"})
+
+    assert disconnected.wait(15)
+    poller.join(10)
+    assert not poller.running
+    assert widget.status == "disconnected"
+
+
 def test_polling_stops_at_its_time_cap(make: Callable[..., ConnectionWidget]) -> None:
     widget = make(HUBSPOT, poll_every=2, poll_for=0.1)
     page = FakeFrontend(widget)

@@ -170,7 +170,7 @@ class Poller:
 
     `_poll_apply` runs on the event loop that was running when `start()` was called (the
     kernel's), or on the poller's thread when there was none; it returns True to stop polling. A
-    failed read is logged and handed to `_poll_failed` the same way (True stops too), and the next
+    failed read is handed to `_poll_failed` the same way (True stops too), and the next
     round tries again: after what Workato asks for a `RateLimitError` (at least `every`). Polling
     stops after `limit` seconds, on `stop()`, or after the one last round `finish()` asks for;
     `start()` begins again.
@@ -212,11 +212,14 @@ class Poller:
             run.wake.set()
 
     def finish(self) -> None:
-        """One more round now (e.g. the last tab closed: catch what happened there), then stop."""
+        """One more round now (e.g. the last tab closed: catch what happened there), then stop;
+        also when polling had already stopped (the state it stopped on may have changed since)."""
+        if not self.running:
+            self.start()
         run = self._run
-        if run is not None:
-            run.last_round = True
-            run.wake.set()
+        assert run is not None
+        run.last_round = True
+        run.wake.set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end (tests, and closing a widget)."""
@@ -244,12 +247,8 @@ class Poller:
             except Exception as exc:  # a read must never end the thread silently
                 if isinstance(exc, RateLimitError):
                     wait = max(self._every, exc.retry_after or 0.0)
-                log.warning(
-                    "%s: %s; next read in %.0f s",
-                    self._name,
-                    describe_api_failure("the connections", exc),
-                    wait,
-                )
+                # `_poll_failed` says what failed, where the user sees it; this is the schedule.
+                log.debug("%s: the read failed; next read in %.0f s", self._name, wait)
                 if run.deliver(self._followed._poll_failed, exc):
                     break
             else:
