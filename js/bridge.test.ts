@@ -1,6 +1,8 @@
 import { describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import {
+  KERNEL_WAIT_MS,
+  KernelWait,
   MAX_MESSAGE_BYTES,
   MessageCoalescer,
   NavigationQueue,
@@ -10,9 +12,12 @@ import {
   frameScheduler,
   frontendOf,
   heightOf,
+  isObject,
   makeViewId,
   navigationMessage,
+  noKernelText,
   parseFrontendCommand,
+  safeSend,
   statusLine,
   type FrameHost,
 } from "./bridge";
@@ -569,5 +574,89 @@ describe("frontendOf", () => {
     expect(frontendOf("http://localhost:8888")).toBeNull();
     expect(frontendOf("https://vscode-cdn.net.evil.example")).toBeNull();
     expect(frontendOf("not a url")).toBeNull();
+  });
+});
+
+describe("safeSend", () => {
+  test("sends, and swallows a closed comm's throw", () => {
+    const sent: object[] = [];
+    safeSend({ send: (content) => sent.push(content) }, { kind: "ready" });
+    expect(sent).toEqual([{ kind: "ready" }]);
+    const closed = {
+      send: () => {
+        throw new Error("Comm is closed");
+      },
+    };
+    expect(() => safeSend(closed, { kind: "gone" })).not.toThrow();
+  });
+});
+
+describe("isObject", () => {
+  test("only plain objects", () => {
+    expect([{}, { a: 1 }, Object.create(null)].every(isObject)).toBe(true);
+    expect([null, undefined, [], "x", 1, true].some(isObject)).toBe(false);
+  });
+});
+
+describe("KernelWait", () => {
+  test("the texts the views and the browser tests rely on", () => {
+    expect(KERNEL_WAIT_MS).toBe(5000);
+    expect(noKernelText("widget")).toBe(
+      "This widget needs a running Python kernel: run its cell again. Saved output shows no live " +
+        "Workato state.",
+    );
+    expect(noKernelText("panel")).toBe(
+      "This panel needs a running Python kernel: run its cell again. Saved output shows no live " +
+        "Workato state.",
+    );
+  });
+
+  test("waits, then goes offline once; an answer after that ends it for good", () => {
+    vi.useFakeTimers();
+    try {
+      const onOffline = vi.fn();
+      const wait = new KernelWait(3000, onOffline);
+      expect(wait.text("widget")).toBe("Waiting for the Python kernel…");
+      wait.start();
+      vi.advanceTimersByTime(2999);
+      expect(onOffline).not.toHaveBeenCalled();
+      expect(wait.isOffline).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(onOffline).toHaveBeenCalledTimes(1);
+      expect(wait.isOffline).toBe(true);
+      expect(wait.hasAnswered).toBe(false);
+      expect(wait.text("panel")).toBe(noKernelText("panel"));
+      wait.answered();
+      expect([wait.hasAnswered, wait.isOffline, wait.text("widget")]).toEqual([true, false, null]);
+      wait.start(); // a reload: the kernel answered once, so it is never offline again
+      vi.advanceTimersByTime(10_000);
+      expect(onOffline).toHaveBeenCalledTimes(1);
+      expect(wait.isOffline).toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("an answer in time, a re-arm or dispose leave no timer and no offline call", () => {
+    vi.useFakeTimers();
+    try {
+      const onOffline = vi.fn();
+      const answered = new KernelWait(1000, onOffline);
+      answered.start();
+      answered.answered();
+      const rearmed = new KernelWait(1000, onOffline);
+      rearmed.start();
+      vi.advanceTimersByTime(900);
+      rearmed.start();
+      vi.advanceTimersByTime(900);
+      expect(vi.getTimerCount()).toBe(1);
+      rearmed.dispose();
+      vi.advanceTimersByTime(10_000);
+      expect(onOffline).not.toHaveBeenCalled();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

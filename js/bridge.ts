@@ -1,4 +1,4 @@
-// The bridge's rules, with no DOM and no model, so tests can call them directly.
+// The bridge's rules, with no DOM and no widget model of their own, so tests can call them.
 // Python owns the protocol; these functions only decide what may cross the page and in which order.
 
 /** A postMessage from the Workato iframe, as forwarded to the kernel (validated there). */
@@ -26,8 +26,90 @@ export const MAX_HEIGHT = 100_000;
 /** Longest delay setTimeout honours; beyond it browsers fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+/** A plain object (not null, not an array): what a message or a synced trait must be. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** What a view can send to the kernel through (the subset of an anywidget model it uses). */
+export interface Sender {
+  send(content: object): void;
+}
+
+/** Send `content` to the kernel; a closed comm (the kernel is gone) throws, and is ignored. */
+export function safeSend(model: Sender, content: object): void {
+  try {
+    model.send(content);
+  } catch {
+    // The comm is closed (kernel gone): nothing left to tell.
+  }
+}
+
+/** How long a view waits for the kernel's first answer before saying it needs a kernel. */
+export const KERNEL_WAIT_MS = 5000;
+/** What a view shows until the kernel first answers. */
+export const WAITING_FOR_KERNEL = "Waiting for the Python kernel…";
+
+/** What a view shows when no kernel answered in time (saved output, a dead kernel). */
+export function noKernelText(subject: "widget" | "panel"): string {
+  return (
+    `This ${subject} needs a running Python kernel: run its cell again. Saved output shows no ` +
+    "live Workato state."
+  );
+}
+
+/**
+ * A view's wait for the kernel's first answer: `start()` arms (or re-arms) the timer, and if
+ * `answered()` was not called within `waitMs`, `onOffline` runs once per arming. An answer
+ * cancels the timer and stays: a later start() (a reload) never turns the view offline again.
+ */
+export class KernelWait {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private heard = false;
+  private late = false;
+
+  constructor(
+    private readonly waitMs: number,
+    private readonly onOffline: () => void,
+  ) {}
+
+  /** The kernel answered at least once. */
+  get hasAnswered(): boolean {
+    return this.heard;
+  }
+
+  /** No answer came within the wait (and none since). */
+  get isOffline(): boolean {
+    return this.late && !this.heard;
+  }
+
+  /** The waiting text, the no-kernel text once the wait is over, or null after an answer. */
+  text(subject: "widget" | "panel"): string | null {
+    if (this.heard) return null;
+    return this.late ? noKernelText(subject) : WAITING_FOR_KERNEL;
+  }
+
+  start(): void {
+    this.dispose();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.heard) return;
+      this.late = true;
+      this.onOffline();
+    }, this.waitMs);
+  }
+
+  answered(): void {
+    this.dispose();
+    this.heard = true;
+    this.late = false;
+  }
+
+  /** Cancel the timer (the view is going away, or the kernel answered). */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
 
 /** UTF-8 size of a string, with cheap answers when the UTF-16 length already decides. */
 function fitsInBytes(text: string, limit: number): boolean {

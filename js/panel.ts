@@ -15,7 +15,7 @@ import {
   whenText,
   type Row,
 } from "./panel_rules";
-import { makeViewId } from "./bridge";
+import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend } from "./bridge";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -39,12 +39,9 @@ export interface PanelOptions {
   now: () => number;
 }
 
-const DEFAULTS: PanelOptions = { kernelWaitMs: 5000, pingMs: 20_000, now: Date.now };
+const DEFAULTS: PanelOptions = { kernelWaitMs: KERNEL_WAIT_MS, pingMs: 20_000, now: Date.now };
 const COLUMNS = ["Name", "Provider", "Status", "When", "Error"];
 const WATCHED = ["rows", "expanded", "status", "error", "title", "filter_text", "status_filter"];
-const NO_KERNEL =
-  "This panel needs a running Python kernel: run its cell again. Saved output shows no live " +
-  "Workato state.";
 const CSS = `
 .workato-panel { font-size: var(--jp-ui-font-size1, 13px);
   color: var(--jp-ui-font-color1, #1f2933); }
@@ -142,18 +139,11 @@ export function mount(
   el.append(container);
 
   const units = new Map<number, Unit>();
-  let answered = false;
-  let offline = false;
-  let kernelTimer: ReturnType<typeof setTimeout> | undefined;
+  // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
+  const kernel = new KernelWait(options.kernelWaitMs, () => paint());
   let pingTimer: ReturnType<typeof setInterval> | undefined;
 
-  function send(content: object): void {
-    try {
-      model.send({ ...content, view });
-    } catch {
-      // The comm is closed (kernel gone): nothing left to tell.
-    }
-  }
+  const send = (content: object) => safeSend(model, { ...content, view });
 
   function makeUnit(row: Row): Unit {
     const tr = document.createElement("tr");
@@ -238,11 +228,12 @@ export function mount(
     const status = model.get("status_filter") ?? "";
     if (document.activeElement !== filter && filter.value !== text) filter.value = text;
     if (statusFilter.value !== status) statusFilter.value = status;
-    container.dataset.live = String(answered);
-    if (!answered) {
+    container.dataset.live = String(kernel.hasAnswered);
+    const waiting = kernel.text("panel");
+    if (waiting !== null) {
       table.style.display = "none";
       counts.textContent = "";
-      showMessage(offline ? NO_KERNEL : "Waiting for the Python kernel…", offline, offline);
+      showMessage(waiting, kernel.isOffline, kernel.isOffline);
       return;
     }
     const rows = parseRows(model.get("rows"));
@@ -309,9 +300,7 @@ export function mount(
 
   function onCustom(content: unknown): void {
     if (!isHello(content, view)) return;
-    clearTimeout(kernelTimer);
-    answered = true;
-    offline = false;
+    kernel.answered();
     paint();
   }
 
@@ -325,7 +314,7 @@ export function mount(
     send({ kind: "gone" });
     model.off("msg:custom", onCustom);
     for (const name of WATCHED) model.off(`change:${name}`, paint);
-    clearTimeout(kernelTimer);
+    kernel.dispose();
     clearInterval(pingTimer);
     for (const unit of units.values()) if (unit.detail) shut(unit.detail);
     units.clear();
@@ -344,12 +333,7 @@ export function mount(
   if (signal?.aborted) {
     cleanup(); // aborted before render: no abort event will come
   } else {
-    kernelTimer = setTimeout(() => {
-      if (!answered) {
-        offline = true;
-        paint();
-      }
-    }, options.kernelWaitMs);
+    kernel.start();
     pingTimer = setInterval(() => send({ kind: "seen" }), options.pingMs);
     send({ kind: "ready" });
   }

@@ -1,5 +1,6 @@
 // The connections panel's rules, with no DOM and no model, so tests can call them directly.
 // Python owns the records, their order and their status; these decide what a view shows of them.
+import { isObject } from "./bridge";
 
 export type RowStatus = "failed" | "lost" | "not_connected" | "connected";
 
@@ -40,8 +41,6 @@ const STATUSES = new Set<string>(Object.keys(BADGES));
 const WHEN_KINDS = new Set<string>(["authorized", "lost", "failed"]);
 const REF_PREFIX = "anywidget:";
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 const textOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
 /** The badge of a status: its words and colours. */

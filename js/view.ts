@@ -3,6 +3,8 @@
 // connects them and cleans up after itself.
 import type { RenderProps } from "@anywidget/types";
 import {
+  KERNEL_WAIT_MS,
+  KernelWait,
   MessageCoalescer,
   NavigationQueue,
   acceptMessage,
@@ -13,6 +15,7 @@ import {
   heightOf,
   makeViewId,
   parseFrontendCommand,
+  safeSend,
   statusLine,
   type Scheduler,
   type Status,
@@ -43,13 +46,9 @@ export interface ViewOptions {
 const DEFAULT_HEIGHT = 150;
 /** Heights still reach the kernel when rAF is paused (hidden tab), at most this late. */
 const BACKSTOP_MS = 250;
-const KERNEL_WAIT_MS = 5000;
 /** How often an opened tab is checked for having been closed. */
 const TAB_POLL_MS = 1000;
 const STATUS_TRAITS = ["status", "error", "provider", "path", "title"] as const;
-const NO_KERNEL =
-  "This widget needs a running Python kernel: run its cell again. Saved output shows no live " +
-  "Workato state.";
 
 /** Render one view. Returns its cleanup; aborting `signal` cleans up too. */
 export function render(props: RenderProps<Model>): () => void {
@@ -103,11 +102,8 @@ export function mount(
   let droppedOrigin: string | null = null;
   let localError: string | null = null; // the iframe could not be loaded
   let tabError: string | null = null; // "Open in a new tab" failed; the iframe is fine
-  let answered = false; // the kernel answered a `ready` (load or load_error)
-  let offline = false; // ... and did not within kernelWaitMs
   let heard = false; // a message was accepted since frame.src was last set
   let silenceTimer: ReturnType<typeof setTimeout> | undefined;
-  let kernelTimer: ReturnType<typeof setTimeout> | undefined;
   let tab: Window | null = null;
   let tabTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -115,13 +111,9 @@ export function mount(
     frame.style.height = `${height}px`;
   }
 
-  function send(content: object): void {
-    try {
-      model.send(content);
-    } catch {
-      // The comm is closed (kernel gone): nothing left to tell.
-    }
-  }
+  const send = (content: object) => safeSend(model, content);
+  // The kernel answers a `ready` with load or load_error; until then nothing shown is live.
+  const kernel = new KernelWait(options.kernelWaitMs, () => showStatus());
 
   const coalescer = new MessageCoalescer<WorkatoMessage>(
     (message) => send({ kind: "message", view, message }),
@@ -133,10 +125,9 @@ export function mount(
 
   function showStatus(): void {
     let line: { text: string; status: Status };
-    if (!answered) {
-      line = offline
-        ? { text: NO_KERNEL, status: "error" }
-        : { text: "Waiting for the Python kernel…", status: "loading" };
+    const waiting = kernel.text("widget");
+    if (waiting !== null) {
+      line = { text: waiting, status: kernel.isOffline ? "error" : "loading" };
     } else {
       const subject =
         kind === "page" ? model.get("title") || model.get("path") : model.get("provider");
@@ -149,30 +140,16 @@ export function mount(
       });
     }
     statusEl.textContent = line.text;
-    statusEl.dataset.status = offline && !answered ? "offline" : line.status;
+    statusEl.dataset.status = kernel.isOffline ? "offline" : line.status;
     statusEl.style.color = line.status === "error" ? "var(--jp-error-color1, #d32f2f)" : "";
     const wanted = model.get("new_tab_link");
-    const showLink = answered && (wanted ?? frontendOf(pageOrigin) === "vscode");
+    const showLink = kernel.hasAnswered && (wanted ?? frontendOf(pageOrigin) === "vscode");
     tabLink.style.display = showLink ? "" : "none";
   }
 
   function ready(): void {
-    clearTimeout(kernelTimer);
-    kernelTimer = setTimeout(() => {
-      kernelTimer = undefined;
-      if (!answered) {
-        offline = true;
-        showStatus();
-      }
-    }, options.kernelWaitMs);
+    kernel.start();
     send({ kind: "ready", view, origin: pageOrigin });
-  }
-
-  function kernelAnswered(): void {
-    clearTimeout(kernelTimer);
-    kernelTimer = undefined;
-    answered = true;
-    offline = false;
   }
 
   function stopSilenceTimer(): void {
@@ -196,7 +173,7 @@ export function mount(
         navigation.request(command.path);
         return;
       case "load_error":
-        kernelAnswered();
+        kernel.answered();
         localError = command.message;
         showStatus();
         return;
@@ -215,7 +192,7 @@ export function mount(
         showStatus();
         return;
       case "load":
-        kernelAnswered();
+        kernel.answered();
         stopSilenceTimer();
         heard = false;
         droppedOrigin = null;
@@ -322,7 +299,7 @@ export function mount(
     coalescer.dispose();
     stopSilenceTimer();
     stopTabWatch();
-    clearTimeout(kernelTimer);
+    kernel.dispose();
     container.remove(); // removing the iframe unloads Workato's page
   }
 
