@@ -160,7 +160,7 @@ def test_connections_prints_a_table_of_the_customers_connections() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED", "AT"]
-    assert lines[1].split()[:4] == ["1", "salesforce", "Sales", "success"]
+    assert lines[1].split()[:4] == ["1", "salesforce", "Sales", "connected"]  # as the panel says
     assert "not connected" in lines[2]
     assert lines[3].split()[:2] == ["3", "box"]
     assert " lost " in lines[3]
@@ -305,3 +305,15 @@ def test_demo_copies_the_packaged_notebook_when_not_in_a_checkout(
 
     assert target == (tmp_path / "work" / "demo.ipynb").resolve()
     assert target.read_text() == "{}"
+
+
+def test_connections_refuses_an_empty_customer_with_a_message_not_a_traceback() -> None:
+    for extra in ((), ("--external-id",)):
+        result = run(
+            "connections", "--customer", "", *extra, "--base-url", "http://127.0.0.1:9",
+            env={"WORKATO_API_TOKEN": "t" * 40},
+        )  # fmt: skip
+
+        assert result.exit_code == 1, result.output
+        assert "is empty" in result.output
+        assert "Traceback" not in result.output

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from workato_ipywidget import token as token_module
-from workato_ipywidget.token import ExternalId, InvalidKeyError, TokenSigner, redact
+from workato_ipywidget.redaction import redact
+from workato_ipywidget.token import ExternalId, InvalidKeyError, TokenSigner
 
 VENDOR = "v1"
 PASSPHRASE = "correct horse battery staple"

@@ -23,7 +23,8 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 
 from .endpoints import DataCenter, api_base_url, resolve_data_center, validate_connection_id
-from .token import ExternalId, IdLike, redact
+from .protocol import MAX_ERROR_TEXT, clean_text
+from .token import ExternalId, IdLike
 
 __all__ = [
     "ApiConnectionError",
@@ -39,7 +40,6 @@ __all__ = [
 
 logger = logging.getLogger("workato_ipywidget.api")
 
-_MAX_MESSAGE = 500
 _CUSTOMERS_PER_PAGE = 100
 # A customer id written in a path: unreserved characters and %XX escapes (e.g. "EAM10%3AXV303").
 _PATH_ID = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+")
@@ -638,8 +638,7 @@ class EmbeddedApi:
         token = self._client.headers.get("Authorization", "").removeprefix("Bearer ")
         if token:
             text = text.replace(token, "[redacted]")
-        text = redact(text)
-        return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+        return clean_text(text, MAX_ERROR_TEXT)
 
     def _unexpected(self, problem: str) -> str:
         return (
@@ -678,7 +677,7 @@ def _transport_reason(exc: httpx.TransportError) -> str:
         cause = cause.__cause__
     text = str(cause) if cause is not None else ""
     text = re.sub(r"https?://\S+", "<url>", text)
-    return redact(text)[:200] or "no detail"
+    return clean_text(text, 200) or "no detail"
 
 
 class _Hidden:
@@ -745,6 +744,8 @@ def _customer_path(customer_id: IdLike) -> str:
         raise TypeError(
             f"customer_id must be a str, an int or an ExternalId, not {_kind(customer_id)}"
         )
+    elif isinstance(customer_id, str) and not customer_id.strip():
+        raise ValueError("customer_id is empty; expected Workato's id of the customer")
     elif isinstance(customer_id, int):
         if customer_id <= 0:
             raise ValueError(f"customer_id must be a positive Workato id, got {customer_id}")

@@ -142,8 +142,8 @@ def connections(
             f"the API token is read from the environment variable {api_token_env}, which is not "
             "set; export it (or name another with --api-token-env)"
         )
-    customer: IdLike = ExternalId(customer_id) if external_id else customer_id
     try:
+        customer: IdLike = ExternalId(customer_id) if external_id else customer_id
         with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
             found = api.connections(customer, include_runtime_connections=runtime)
     except (ApiError, ValueError, TypeError) as exc:
@@ -155,13 +155,12 @@ def connections(
 
 
 def _table(found: list[Connection]) -> str:
+    from .tracking import classify
+
     header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
     rows = [header]
     for connection in found:
-        if connection.connection_lost_at is not None:
-            status = "lost"
-        else:
-            status = connection.authorization_status or "not connected"
+        status = classify(connection).replace("_", " ")  # as the panel's badge says it
         authorized = connection.authorized_at
         rows.append(
             (

@@ -34,9 +34,8 @@ from cryptography.hazmat.primitives.asymmetric import (
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from .endpoints import normalize_origin
-from .redaction import redact
 
-__all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner", "redact"]
+__all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner"]
 
 MIN_RSA_BITS = 2048
 _GENERATE_HINT = f"Generate one with: openssl genrsa -out key.pem {MIN_RSA_BITS}"
