@@ -7,6 +7,7 @@ the event log and wait_for are WorkatoFrame's: one behaviour, proven once per wi
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -201,6 +202,22 @@ def test_a_raising_callback_is_logged_without_tokens_and_others_run(
     assert secret not in caplog.text
 
 
+def test_a_raising_callback_holding_a_token_in_its_arguments_is_logged_without_it(
+    page: FakeFrontend, signer: TokenSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = signer.sign(CUSTOMER)
+
+    def bad(event: object, token: str) -> None:
+        raise ValueError("no")
+
+    page.widget.on_message(functools.partial(bad, token=secret))  # its repr shows the token
+    with caplog.at_level(logging.ERROR):
+        page.post({"type": "click"})
+
+    assert "functools.partial" in caplog.text
+    assert secret not in caplog.text
+
+
 def test_events_are_bounded(make: Make, signer: TokenSigner) -> None:
     frame = make(signer=signer, customer_id=CUSTOMER, max_events=3)
     page = FakeFrontend(frame)
@@ -352,3 +369,20 @@ async def test_wait_for_an_unknown_trait_names_the_widget_and_its_traits(
 ) -> None:
     with pytest.raises(ValueError, match=f"not a state trait of {type(page.widget).__name__}"):
         await page.widget.wait_for("nope")
+
+
+@pytest.mark.parametrize(
+    ("predicate", "timeout", "error"),
+    [
+        ("connected", 5, r"predicate must be callable, not str"),
+        (bool, -1, r"timeout must be a number of seconds >= 0 or None, got -1"),
+        (bool, float("nan"), r"timeout must be a number of seconds >= 0 or None, got nan"),
+        (bool, "5", r"timeout must be a number of seconds >= 0 or None, got '5'"),
+    ],
+)
+async def test_wait_for_refuses_a_bad_predicate_or_timeout_by_name(
+    make: Make, signer: TokenSigner, predicate: Any, timeout: Any, error: str
+) -> None:
+    frame = make(signer=signer, customer_id=CUSTOMER)
+    with pytest.raises((TypeError, ValueError), match=error):
+        await frame.wait_for("status", predicate, timeout)

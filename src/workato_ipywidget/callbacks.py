@@ -44,9 +44,9 @@ def call_each(
             callback(*args)
         except Exception:
             log.error(
-                "%s: a %s callback %r raised; it carries on:\n%s",
+                "%s: a %s callback %s raised; it carries on:\n%s",
                 owner,
                 kind,
-                callback,
+                redact(repr(callback)),  # a partial may hold a token among its arguments
                 redact(traceback.format_exc()),
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from . import endpoints, protocol
 from .callbacks import call_each, subscribe
 from .redaction import redact
 from .token import IdLike, TokenSigner
-from .waiting import await_blocker, wait_until
+from .tracking import check_seconds
+from .waiting import refuse_if_blocked, wait_until
 
 __all__ = ["Callback", "LoggedEvent", "WorkatoFrame"]
 
@@ -40,7 +40,8 @@ if not _BUNDLE.is_file():  # pragma: no cover - only in a checkout that was neve
 
 Callback = Callable[[protocol.Event], object]
 
-_MAX_VIEW_ID = 64
+MAX_VIEW_ID = 64
+"""The longest view id a frontend message may carry (the JS makes 32-character ones)."""
 _MAX_LOGGED_REJECTIONS = 20
 _MAX_ORIGIN_SHOWN = 200
 
@@ -74,7 +75,9 @@ class WorkatoFrame(anywidget.AnyWidget):
 
     _KIND: ClassVar[str]
     """The `frame_kind` the page sees: "connection" or "page"."""
-    _STATE_TRAITS: ClassVar[frozenset[str]] = frozenset({"height", "error", "status"})
+    _STATE_TRAITS: ClassVar[frozenset[str]] = frozenset(
+        {"height", "error", "status", "diagnose_after"}
+    )
     _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("error", "message")
 
     def __init__(
@@ -166,13 +169,10 @@ class WorkatoFrame(anywidget.AnyWidget):
                 f"wait_for: {name!r} is not a state trait of {type(self).__name__}; use one of "
                 f"{', '.join(sorted(self._STATE_TRAITS))}"
             )
-        blocker = await_blocker()
-        if blocker is not None:
-            raise RuntimeError(
-                f"wait_for cannot work here: {blocker}, so the page's messages would only arrive "
-                "after this cell finished. React with observe(...) or on_status_change(...) / "
-                "on_navigate(...) callbacks instead, or read the trait in a later cell."
-            )
+        refuse_if_blocked(
+            "React with observe(...) or on_status_change(...) / on_navigate(...) callbacks "
+            "instead, or read the trait in a later cell."
+        )
 
         def subscribe(on_value: Callable[[Any], None]) -> Callable[[], None]:
             def on_change(change: dict[str, Any]) -> None:
@@ -222,7 +222,7 @@ class WorkatoFrame(anywidget.AnyWidget):
             log.warning("ignored a frontend message that is not an object")
             return
         view, kind = content.get("view"), content.get("kind")
-        if not isinstance(view, str) or not 0 < len(view) <= _MAX_VIEW_ID:
+        if not isinstance(view, str) or not 0 < len(view) <= MAX_VIEW_ID:
             log.warning("ignored a frontend message without a valid view id")
             return
         if kind == "ready":
@@ -368,7 +368,9 @@ class WorkatoFrame(anywidget.AnyWidget):
         return subscribe(self._callbacks[kind], callback, remove, "one event")
 
     def _notify(self, kind: str, event: protocol.Event) -> None:
-        call_each(self._callbacks[kind], (event,), log, self._describe_self(), kind)
+        callbacks = self._callbacks[kind]
+        if callbacks:  # most events have none: no owner text to build for each
+            call_each(callbacks, (event,), log, self._describe_self(), kind)
 
 
 class _TokenSourceFailed(Exception):
@@ -376,17 +378,7 @@ class _TokenSourceFailed(Exception):
 
 
 def _check_diagnose_after(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not (math.isfinite(value) and value > 0)
-    ):
-        raise ValueError(
-            f"diagnose_after must be a positive number of seconds or None (off), got {value!r}"
-        )
-    return float(value)
+    return None if value is None else check_seconds("diagnose_after", value, off=" or None (off)")
 
 
 def _shown_origin(value: object) -> str | None:

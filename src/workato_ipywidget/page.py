@@ -7,7 +7,7 @@ Workato's `navigation` message, which the JS view queues until its page has post
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import traitlets
 
@@ -15,8 +15,6 @@ from . import endpoints, protocol
 from .frame import Callback, WorkatoFrame
 
 __all__ = ["EmbeddedPage"]
-
-Status = Literal["loading", "loaded", "error"]
 
 
 class EmbeddedPage(WorkatoFrame):
@@ -36,7 +34,6 @@ class EmbeddedPage(WorkatoFrame):
     _STATE_TRAITS: ClassVar[frozenset[str]] = WorkatoFrame._STATE_TRAITS | {
         "path",
         "title",
-        "diagnose_after",
     }
     _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("navigate", *WorkatoFrame._CALLBACK_KINDS)
 

@@ -26,11 +26,11 @@ import traitlets
 
 from . import endpoints, protocol, tracking
 from .callbacks import call_each, subscribe
-from .frame import _BUNDLE, _token_source
+from .frame import _BUNDLE, MAX_VIEW_ID, _token_source
 from .redaction import redact
 from .token import IdLike, TokenSigner
 from .tracking import customer_label as _customer_name
-from .waiting import await_blocker, wait_until
+from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ _RANK = {"failed": 0, "lost": 1, "not_connected": 2, "connected": 3}
 _STATUS_FILTERS = ("", *_RANK)
 _VIEW_LEASE = 90.0
 """Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
-_MAX_VIEW_ID = 64
 
 
 def _refs(widgets: Mapping[str, ConnectionWidget], _panel: object) -> dict[str, str]:
@@ -283,13 +282,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 f"wait_for: connection {cid} is not one of {_customer_name(self._customer)}'s "
                 "connections in this panel; call refresh() if it was just created"
             )
-        blocker = await_blocker()
-        if blocker is not None:
-            raise RuntimeError(
-                f"wait_for cannot work here: {blocker}, so the page's messages would only arrive "
-                "after this cell finished. React with on_change(...) instead, or read "
-                "panel.connections in a later cell."
-            )
+        refuse_if_blocked(
+            "React with on_change(...) instead, or read panel.connections in a later cell."
+        )
         wanted: Callable[[Connection], object] = predicate or (lambda record: record.connected)
 
         def subscribe(on_value: Callable[[Connection | None], None]) -> Callable[[], None]:
@@ -484,7 +479,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             log.warning("%s: ignored a page message that is not an object", self._describe_self())
             return
         view, kind = content.get("view"), content.get("kind")
-        if not isinstance(view, str) or not 0 < len(view) <= _MAX_VIEW_ID:
+        if not isinstance(view, str) or not 0 < len(view) <= MAX_VIEW_ID:
             log.warning("%s: ignored a page message without a valid view id", self._describe_self())
             return
         if kind == "ready":

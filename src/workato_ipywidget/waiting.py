@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["await_blocker", "wait_until"]
+__all__ = ["await_blocker", "refuse_if_blocked", "wait_until"]
 
 T = TypeVar("T")
 
@@ -35,6 +35,16 @@ async def wait_until(
     Changes may arrive from any thread. Raises TimeoutError with `describe_timeout(last value)`;
     an exception raised by `predicate` comes out of the await.
     """
+    if not callable(predicate):
+        raise TypeError(f"wait_for: predicate must be callable, not {type(predicate).__name__}")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not timeout >= 0  # also refuses NaN; 0 checks once, now
+    ):
+        raise ValueError(
+            f"wait_for: timeout must be a number of seconds >= 0 or None, got {timeout!r}"
+        )
     value = current()
     if predicate(value):
         return value
@@ -66,6 +76,16 @@ async def wait_until(
         raise TimeoutError(describe_timeout(current())) from None
     finally:
         unsubscribe()
+
+
+def refuse_if_blocked(instead: str) -> None:
+    """Raise RuntimeError at once where `wait_for` cannot work, naming what to do `instead`."""
+    blocker = await_blocker()
+    if blocker is not None:
+        raise RuntimeError(
+            f"wait_for cannot work here: {blocker}, so the page's messages would only arrive "
+            f"after this cell finished. {instead}"
+        )
 
 
 def await_blocker() -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import traitlets
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an Emb
 
 __all__ = ["ConnectionWidget", "LoggedEvent"]
 
-Status = Literal["loading", "connected", "disconnected", "error"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ class ConnectionWidget(WorkatoFrame):
         "connection_id",
         "connected",
         "provider",
-        "diagnose_after",
     }
     _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("status", *WorkatoFrame._CALLBACK_KINDS)
 
