@@ -423,8 +423,8 @@ def _token_source(
         return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
     if customer_id is not None or user_id is not None:
         raise TypeError(
-            "customer_id= and user_id= go with signer=; a token_provider or token "
-            "already names the customer"
+            "customer_id= and user_id= go with signer= (customer_id= also with a "
+            "ConnectionWidget's api=); a token_provider or token already names the customer"
         )
     if token_provider is not None:
         if not callable(token_provider):
@@ -443,7 +443,7 @@ def _token_source(
                     redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
                 )
                 raise _TokenSourceFailed(
-                    f"token_provider raised {type(exc).__name__}: {exc}"
+                    protocol.clean_text(f"token_provider raised {type(exc).__name__}: {exc}")
                 ) from None
             return _checked_token(value, "token_provider returned")
 
