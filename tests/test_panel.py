@@ -211,6 +211,32 @@ def test_a_click_on_a_row_expands_it_and_a_second_collapses_it(panel: Connection
     assert panel.widgets == {}
 
 
+def test_the_pages_refresh_button_reads_off_the_kernels_thread_and_shows_the_answer(
+    panel: ConnectionsPanel, accounts: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = FakeFrontend(panel)
+    page.deliver({"kind": "ready", "view": "p1"})
+    readers: list[str] = []
+    read = panel._api.connections
+
+    def traced(*args: Any, **kwargs: Any) -> list[Connection]:
+        readers.append(threading.current_thread().name)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(panel._api, "connections", traced)  # the same client, its thread noted
+    accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+    updated = threading.Event()
+    panel.observe(lambda _change: updated.set(), names="rows")
+
+    page.deliver({"kind": "refresh", "view": "p1"})  # returns before the read
+
+    assert updated.wait(15)
+    assert readers == ["workato-panel-refresh-'acme'"]
+    assert [r["status"] for r in panel.rows if r["id"] == HUBSPOT] == ["connected"]
+    panel._clicked.join(10)
+    assert not panel._clicked.running
+
+
 def test_nothing_raises_out_of_the_pages_messages(panel: ConnectionsPanel) -> None:
     page = FakeFrontend(panel)
     for content in (

@@ -175,6 +175,13 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 f"workato-panel-{_customer_name(customer_id)}", self, every=self._refresh_every
             )
         )
+        # The page's Refresh button reads on this poller's thread (one round, then it stops), so
+        # a slow or rate-limited API never holds up the kernel; refresh() itself stays synchronous.
+        self._clicked = tracking.Poller(
+            f"workato-panel-refresh-{_customer_name(customer_id)}",
+            self,
+            every=tracking.MIN_POLL_SECONDS,
+        )
         self.set_trait("frame_kind", self._KIND)
         super().__init__(title=title or f"Connections of {_customer_name(customer_id)}", **kwargs)
         self.on_msg(self._on_frontend_msg)
@@ -332,9 +339,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the panel, every opened widget, and stop polling."""
-        poller = getattr(self, "_poller", None)  # None when __init__ refused its arguments
-        if poller is not None:
-            poller.stop()
+        for poller in (getattr(self, "_poller", None), getattr(self, "_clicked", None)):
+            if poller is not None:  # None when __init__ refused its arguments
+                poller.stop()
         for widget in list(getattr(self, "_widgets", {}).values()):
             widget.close()
         super().close()
@@ -494,7 +501,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         elif kind in ("expand", "collapse"):
             self._toggle(kind, content.get("id"))
         elif kind == "refresh":
-            self.refresh()
+            self._clicked.finish()
         else:
             log.warning(
                 "%s: ignored a page message of unknown kind %.40r",
