@@ -67,8 +67,9 @@ class ApiHandler(BaseHandler):
             return
         limits = self.sandbox.rate_limits
         if limits is not None:
-            limit = getattr(limits, self._bucket())
-            wait = self.sandbox.state.take(token, self._bucket(), limit, limits.window)
+            bucket = self._bucket()
+            limit = getattr(limits, bucket)
+            wait = self.sandbox.state.take(token, bucket, limit, limits.window)
             if wait is not None:
                 self.set_header("Retry-After", str(max(1, math.ceil(wait))))
                 self._answer_error(

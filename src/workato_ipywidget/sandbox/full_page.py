@@ -30,7 +30,12 @@ class Recipe:
 
     @property
     def path(self) -> str:
-        return f"/recipes/{self.id}"
+        return recipe_path(self.id)
+
+
+def recipe_path(recipe_id: int) -> str:
+    """Where a recipe's page is, e.g. "/recipes/101"."""
+    return f"/recipes/{recipe_id}"
 
 
 def recipes(connections: tuple[Connection, ...]) -> list[Recipe]:

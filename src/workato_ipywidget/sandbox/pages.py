@@ -291,4 +291,4 @@ def error_page(
     attrs = (
         f'data-page="error" data-error="{escape(code)}" data-silent="{escape(silent_reason or "")}"'
     )
-    return document("Connection error", attrs, main, config, _ERROR_SCRIPT, nonce)
+    return document(heading, attrs, main, config, _ERROR_SCRIPT, nonce)

@@ -276,7 +276,7 @@ class Sandbox:
     def recipe_path(self, connection_id: int | str) -> str:
         """The full-page path of the sandbox recipe that uses this connection, e.g.
         ``"/recipes/101"``; its job history is at ``<path>/jobs``."""
-        return f"/recipes/{full_page.RECIPE_ID_OFFSET + self._known(connection_id)}"
+        return full_page.recipe_path(full_page.RECIPE_ID_OFFSET + self._known(connection_id))
 
     def lose_connection(self, connection_id: int | str, reason: str) -> Connection:
         """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports
