@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         Unknown,
         Unloaded,
     )
+    from .rate_limits import RateLimits
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
     from .widget import ConnectionWidget
@@ -60,6 +61,7 @@ _EXPORTS = {
     "NotFoundError": "api",
     "RateLimitError": "api",
     "ApiConnectionError": "api",
+    "RateLimits": "rate_limits",
     "Sandbox": "sandbox",
     "Event": "protocol",
     "HeightChange": "protocol",
@@ -96,6 +98,7 @@ __all__ = [
     "Navigated",
     "NotFoundError",
     "RateLimitError",
+    "RateLimits",
     "Rejected",
     "Sandbox",
     "TokenSigner",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from ..rate_limits import RateLimits
 from .server import Sandbox
-from .state import Connection, Customer, RateLimits, Refusal
+from .state import Connection, Customer, Refusal
 
 __all__ = ["Connection", "Customer", "RateLimits", "Refusal", "Sandbox"]

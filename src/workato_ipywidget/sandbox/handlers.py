@@ -16,8 +16,9 @@ from typing import Any
 
 import tornado.web
 
+from ..rate_limits import RateLimits
 from . import full_page, pages
-from .state import Connection, RateLimits, SandboxState, parse_connection_id
+from .state import Connection, SandboxState, parse_connection_id
 from .verify import Refused, VerifiedToken, unverified_origin, verify_token
 
 logger = logging.getLogger("workato_ipywidget.sandbox")

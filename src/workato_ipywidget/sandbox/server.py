@@ -19,6 +19,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from ..endpoints import normalize_origin
+from ..rate_limits import RateLimits
 from ..token import TokenSigner
 from . import full_page
 from .handlers import SandboxConfig, make_app
@@ -26,7 +27,6 @@ from .state import (
     DEFAULT_CUSTOMER,
     Connection,
     Customer,
-    RateLimits,
     Refusal,
     SandboxState,
     parse_connection_id,

@@ -540,27 +540,3 @@ class SandboxState:
     def refusals(self) -> tuple[Refusal, ...]:
         with self._lock:
             return tuple(self._refusals)
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Requests allowed per API token in each `window` seconds, by endpoint group.
-
-    The defaults are Workato's documented limits: listing connections 1,000 a minute, every other
-    connections endpoint 60, and the customer (managed user) endpoints 60.
-    """
-
-    list_connections: int = 1000
-    connections: int = 60
-    customers: int = 60
-    window: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("list_connections", "connections", "customers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"RateLimits.{name} must be a whole number >= 1, got {value!r}")
-        if not isinstance(self.window, int | float) or not self.window > 0:
-            raise ValueError(
-                f"RateLimits.window must be a positive number of seconds, got {self.window!r}"
-            )
