@@ -77,7 +77,7 @@ def test_token_names_an_unset_passphrase_variable(key_file: Path) -> None:
 def test_token_with_wrong_passphrase_fails_without_key_material(key_file: Path) -> None:
     result = token_cli(key_file, passphrase="Tr0ub4dor-guess")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "passphrase" in result.output
     assert "BEGIN" not in result.output
     assert "Tr0ub4dor" not in result.output
@@ -86,7 +86,7 @@ def test_token_with_wrong_passphrase_fails_without_key_material(key_file: Path) 
 def test_token_refuses_a_colon_in_a_plain_customer_id(key_file: Path) -> None:
     result = token_cli(key_file, customer="a:b")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "contains ':'" in result.output
     assert "add --external-ids" in result.output
 
@@ -96,7 +96,7 @@ def test_token_with_missing_key_file_names_it(tmp_path: Path) -> None:
 
     result = run("token", "--vendor-id", "v1", "--customer-id", "c1", "--key", str(missing))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert str(missing) in result.output
 
 
@@ -202,7 +202,7 @@ def test_connections_points_a_colon_in_a_customer_id_to_external_id() -> None:
         env={"WORKATO_API_TOKEN": "t0ken"},
     )  # fmt: skip
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--external-id" in result.output
 
 
@@ -314,6 +314,6 @@ def test_connections_refuses_an_empty_customer_with_a_message_not_a_traceback() 
             env={"WORKATO_API_TOKEN": "t" * 40},
         )  # fmt: skip
 
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert "is empty" in result.output
         assert "Traceback" not in result.output
