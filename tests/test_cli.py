@@ -215,8 +215,8 @@ def exec_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[li
     return calls
 
 
-def test_demo_opens_the_checkout_notebook_in_jupyterlab(
-    exec_calls: list[tuple[list[str], Any]],
+def test_demo_opens_a_copy_of_the_checkout_notebook_in_jupyterlab(
+    exec_calls: list[tuple[list[str], Any]], tmp_path: Path
 ) -> None:
     result = run("demo", "--no-browser", "--port", "8899")
 
@@ -227,7 +227,7 @@ def test_demo_opens_the_checkout_notebook_in_jupyterlab(
     assert "--port=8899" in argv
     assert "--no-browser" in argv
     assert "--LabApp.default_url=/lab/tree/demo.ipynb" in argv  # the printed URL opens it
-    assert Path.cwd() == Path(__file__).resolve().parents[1] / "notebooks"
+    assert Path.cwd() == (tmp_path / "workato-demo").resolve()  # a copy, not the clone's file
 
 
 def test_demo_jupyterlab_neither_fetches_news_nor_asks_about_it(

@@ -445,7 +445,7 @@ def _bind_failure(host: str, port: int, exc: OSError) -> tuple[str, str]:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("workato-demo"),
     show_default=True,
-    help="Where to put a copy of the demo notebook when running from an installed package.",
+    help="Where to put your copy of the demo notebooks (kept between runs, yours to change).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), help="The server's port.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
@@ -454,12 +454,20 @@ def _bind_failure(host: str, port: int, exc: OSError) -> tuple[str, str]:
     is_flag=True,
     help="Serve the demo as a dashboard with Voila: its outputs and text, no code.",
 )
-def demo(work_dir: Path, port: int | None, no_browser: bool, voila: bool) -> None:
+@click.option(
+    "--marimo",
+    is_flag=True,
+    help="Open the marimo version in `marimo edit` (click Run to run its cells).",
+)
+def demo(work_dir: Path, port: int | None, no_browser: bool, voila: bool, marimo: bool) -> None:
     """Open the demo notebook in JupyterLab (or, with --voila, as a dashboard); no account needed.
 
-    The demo runs on a local sandbox that the notebook starts in its own kernel.
+    The demo runs on a local sandbox that the notebook starts in its own kernel. It opens a copy
+    in --dir (the notebooks it points at beside it), never the files of a clone or a package.
     """
-    notebook = demo_notebook(work_dir)
+    if voila and marimo:
+        _fail("--marimo", "--voila and --marimo open two different demos; pass one of them")
+    notebook = demo_notebook(work_dir, "demo_marimo.py" if marimo else "demo.ipynb")
     if voila:
         if importlib.util.find_spec("voila") is None:
             raise click.ClickException(
@@ -468,11 +476,31 @@ def demo(work_dir: Path, port: int | None, no_browser: bool, voila: bool) -> Non
         port = port or _free_port()
         argv, env = _voila_command(notebook, port, no_browser)
         click.echo(f"Serving the demo dashboard at http://localhost:{port}/")
+    elif marimo:
+        if importlib.util.find_spec("marimo") is None:
+            raise click.ClickException(
+                "--marimo needs marimo, which is not installed: pip install 'marimo>=0.25'"
+            )
+        argv, env = _marimo_command(notebook, port, no_browser)
+        click.echo(
+            f"Opening {notebook} in marimo: `marimo edit` runs no cell until you click Run "
+            "(the play button at the bottom right)"
+        )
     else:
         argv, env = _lab_command(notebook, port, no_browser)
         click.echo(f"Opening {notebook} in JupyterLab")
     os.chdir(notebook.parent)
     os.execve(argv[0], argv, env)  # noqa: S606 - replace this process with the server
+
+
+def _marimo_command(notebook: Path, port: int | None, no_browser: bool) -> tuple[list[str], Env]:
+    """`marimo edit` on the marimo demo: its code shown, its cells run when Run is clicked."""
+    argv = [sys.executable, "-m", "marimo", "edit", notebook.name]
+    if port is not None:
+        argv += ["--port", str(port)]
+    if no_browser:
+        argv.append("--headless")
+    return argv, {"MARIMO_SKIP_UPDATE_CHECK": "1", **os.environ}
 
 
 def _lab_command(notebook: Path, port: int | None, no_browser: bool) -> tuple[list[str], Env]:
@@ -523,21 +551,36 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def demo_notebook(work_dir: Path) -> Path:
-    """The checkout's demo notebook, or a copy of the packaged one in `work_dir`."""
-    if _CHECKOUT_DEMO.is_file():
-        return _CHECKOUT_DEMO
-    packaged = resources.files("workato_ipywidget") / "notebooks" / "demo.ipynb"
-    if not packaged.is_file():
+DEMO_FILES = ("demo.ipynb", "real_workato.ipynb", "demo_marimo.py")
+"""The demo notebooks, copied together: each may point at the others."""
+
+
+def demo_notebook(work_dir: Path, name: str = "demo.ipynb") -> Path:
+    """A copy of the demo notebook `name` in `work_dir`, with the notebooks it points at.
+
+    From a clone the copies come from its notebooks/, else from the installed package; either
+    way JupyterLab saves into the copy, so a clone stays clean and a package unchanged. A copy
+    that is already there is kept (it may hold the user's changes).
+    """
+    source = _CHECKOUT_DEMO.parent if _CHECKOUT_DEMO.is_file() else None
+    packaged = resources.files("workato_ipywidget") / "notebooks"
+    if source is None and not (packaged / name).is_file():
         raise click.ClickException(
-            "the demo notebook is missing from this installation; reinstall workato-ipywidget"
+            f"the demo notebook {name} is missing from this installation; reinstall "
+            "workato-ipywidget"
         )
     work_dir.mkdir(parents=True, exist_ok=True)
-    target = work_dir / "demo.ipynb"
-    if not target.exists():
-        with resources.as_file(packaged) as source:
-            shutil.copyfile(source, target)
-    return target.resolve()
+    for file in DEMO_FILES:
+        target = work_dir / file
+        if target.exists():
+            continue
+        if source is not None:
+            if (source / file).is_file():
+                shutil.copyfile(source / file, target)
+        elif (packaged / file).is_file():
+            with resources.as_file(packaged / file) as path:
+                shutil.copyfile(path, target)
+    return (work_dir / name).resolve()
 
 
 def _parse_connection(text: str) -> tuple[int, str]:
