@@ -51,9 +51,9 @@ MAX_HEIGHT: Final = 100_000
 MAX_STRING: Final = 2_000
 """Longest string (chars) an event may carry, truncation marker included."""
 TRUNCATION_MARKER: Final = "…[truncated]"
+"""Ends every string (and marks every container) that was cut short."""
 MAX_ERROR_TEXT: Final = 500
 """The cap on an error text the kernel composes (a failed load or API read, a row's problem)."""
-"""Ends every string (and marks every container) that was cut short."""
 MAX_MESSAGE_BYTES: Final = 65_536
 """Largest JSON string (UTF-8 bytes) `parse()` will decode; the bridge drops larger ones too."""
 MAX_TYPE_LENGTH: Final = 100
