@@ -36,7 +36,7 @@ PAGE = "/direct_link/embedded/connections"
 
 def _load_workato_connection_model() -> Any:
     spec = importlib.util.find_spec("workato_platform_cli")
-    assert spec is not None, "workato-platform-cli is missing; scripts/bootstrap.sh installs it"
+    assert spec is not None, "workato-platform-cli is missing: pip install -e '.[test]'"
     assert spec.origin is not None
     path = Path(spec.origin).parent / "client" / "workato_api" / "models" / "connection.py"
     module_spec = importlib.util.spec_from_file_location("_workato_connection_model", path)
