@@ -52,9 +52,11 @@ def test_another_customers_connections_never_appear(sandbox: Sandbox) -> None:
     assert "ACME" not in page.text
 
 
-def test_the_recipe_of_a_connection_is_named_by_the_sandbox(sandbox: Sandbox) -> None:
-    assert sandbox.recipe_path(2) == f"/recipes/{RECIPE_ID_OFFSET + 2}"
-    with pytest.raises(KeyError, match="serves no connection"):
+def test_a_recipes_full_page_path_is_named_by_the_sandbox(sandbox: Sandbox) -> None:
+    sandbox.add_recipe(102, "Sync Jira issues", connections=[2])
+
+    assert sandbox.recipe_path(102) == "/recipes/102"
+    with pytest.raises(KeyError, match="no recipe 99"):
         sandbox.recipe_path(99)
 
 
