@@ -13,7 +13,7 @@ import httpx
 import pytest
 from test_sandbox_api import load_workato_model
 
-from workato_ipywidget.sandbox import Sandbox
+from workato_ipywidget.sandbox import RateLimits, Sandbox
 
 ACME = "/api/managed_users/acme"
 
@@ -546,3 +546,53 @@ def test_timestamps_are_iso_8601_with_a_zone(sandbox: Sandbox) -> None:
     stamp = answer(sandbox, f"{ACME}/recipes/101/jobs/{job.id}")["started_at"]
 
     assert datetime.fromisoformat(stamp).tzinfo == timezone.utc
+
+
+# rate limits, one quota per endpoint family
+
+FAMILIES = [
+    ("list_recipes", "GET", f"{ACME}/recipes"),
+    ("get_recipe", "GET", f"{ACME}/recipes/101"),
+    ("recipes", "PUT", f"{ACME}/recipes/101/stop"),
+    ("jobs", "GET", f"{ACME}/recipes/101/jobs"),
+    ("folders", "GET", f"{ACME}/folders"),
+    ("projects", "GET", f"{ACME}/projects"),
+    ("customers", "GET", "/api/managed_users"),
+    ("create_customer", "POST", "/api/managed_users"),
+    ("list_connections", "GET", f"{ACME}/connections"),
+    ("connections", "POST", f"{ACME}/connections/1/disconnect"),
+]
+
+
+@pytest.mark.parametrize(("family", "method", "path"), FAMILIES, ids=[f[0] for f in FAMILIES])
+def test_each_endpoint_family_has_its_own_quota(family: str, method: str, path: str) -> None:
+    limits = RateLimits(**{name: 1 for name, _, _ in FAMILIES}, window=30)
+    body = {"name": "N", "notification_email": "n@example.com"} if method == "POST" else None
+    with Sandbox(rate_limits=limits) as sandbox:
+        sandbox.add_connection(1, "salesforce", connected=True)
+        sandbox.add_recipe(101, "Sync", connections=[1])
+        first = call(sandbox, method, path, json=body)
+        second = call(sandbox, method, path, json=body)
+        others = [
+            call(sandbox, m, p, json=body if m == "POST" else None).status_code
+            for name, m, p in FAMILIES
+            if name != family
+        ]
+
+    assert first.status_code == 200, first.text
+    assert second.status_code == 429
+    assert "Retry-After" in second.headers
+    assert "every API token shares it" in second.json()["message"]
+    assert 429 not in others  # every other family still has its one request
+
+
+def test_the_documented_limits_cover_every_family_the_sandbox_serves() -> None:
+    limits = RateLimits()
+
+    assert (limits.list_recipes, limits.get_recipe, limits.recipes, limits.jobs) == (
+        2000,
+        2000,
+        1000,
+        1000,
+    )
+    assert (limits.customers, limits.create_customer) == (60, 1000)

@@ -75,7 +75,9 @@ class Sandbox:
     `data-silent="origin_not_allowed"` on the page's <body>.
 
     `rate_limits`: False (the default) serves every API request; True applies Workato's documented
-    limits per API token, answering 429 with `Retry-After`; a `RateLimits` sets other limits.
+    limits, one quota per endpoint family for the whole sandbox (Workato counts per Embed admin
+    workspace, whichever API token calls), answering 429 with `Retry-After`; a `RateLimits` sets
+    other limits.
 
     `trigger_errors_limit`: a running recipe stops (stop cause ``"trigger_errors_limit"``)
     after this many consecutive failed jobs.
