@@ -77,6 +77,7 @@ class RecipeStore:
         self._jobs: dict[int, list[StoredJob]] = {}
         self._job_index: dict[str, StoredJob] = {}
         self._flow_runs = 0
+        self._next_id = 1
         self.touched = 0
         """Recipes and jobs read to answer requests: a bound on work per request, for tests."""
 
@@ -87,7 +88,18 @@ class RecipeStore:
             self._recipes[recipe.id] = recipe
             self._by_customer.setdefault(recipe.customer_id, {})[recipe.id] = None
             self._jobs[recipe.id] = []
+            self._next_id = max(self._next_id, recipe.id + 1)
             return recipe
+
+    @property
+    def errors_limit(self) -> int:
+        """Consecutive failed jobs that stop a recipe."""
+        return self._errors_limit
+
+    def free_id(self) -> int:
+        """The lowest id above every recipe's."""
+        with self._lock:
+            return self._next_id
 
     def drop(self, recipe_id: int) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from tornado.netutil import bind_sockets
 from ..endpoints import normalize_origin
 from ..rate_limits import RateLimits
 from ..token import TokenSigner
-from . import full_page
+from . import full_page, populate
 from .api_connections import connection_routes
 from .api_customers import customer_routes
 from .api_folders import folder_routes
@@ -441,6 +441,54 @@ class Sandbox:
     def jobs(self, recipe_id: int) -> tuple[StoredJob, ...]:
         """A recipe's jobs, newest first."""
         return self._state.recipes.jobs(self.recipe(recipe_id).id)
+
+    def populate(
+        self,
+        customers: int,
+        *,
+        connections: tuple[int, int] = (2, 6),
+        recipes: tuple[int, int] = (0, 4),
+        broken: float = 0.05,
+        seed: int = 0,
+    ) -> tuple[StoredCustomer, ...]:
+        """Add `customers` customers in realistic states, the same ones for the same seed.
+
+        Each gets a number of connections and recipes drawn from the (low, high) ranges; a
+        `broken` share of the connections is lost, failed or never authorized, and the running
+        recipes using a lost or failed one have stopped on trigger errors after their jobs
+        failed. Customers are named ``customer-<n>`` (external id ``EXT-<seed>-<n>``).
+
+        Args:
+            customers: how many customers to add.
+            connections: the fewest and most connections a customer gets.
+            recipes: the fewest and most recipes a customer gets (each uses one or two of its
+                connections).
+            broken: the share of connections that are not connected, from 0 to 1.
+            seed: the random seed: the same seed fills the same states.
+
+        Returns:
+            The customers added.
+        """
+        if isinstance(customers, bool) or not isinstance(customers, int) or customers < 0:
+            raise ValueError(f"customers is a whole number >= 0, got {customers!r}")
+        if isinstance(broken, bool) or not isinstance(broken, int | float) or not 0 <= broken <= 1:
+            raise ValueError(f"broken is a share of connections from 0 to 1, got {broken!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed is an int, got {seed!r}")
+        return populate.fill(
+            self._state,
+            customers,
+            connections=populate.Spread.of("connections", connections),
+            recipes=populate.Spread.of("recipes", recipes),
+            broken=float(broken),
+            seed=seed,
+        )
+
+    @property
+    def rows_touched(self) -> int:
+        """How many stored records (customers, connections, folders, recipes, jobs) requests
+        have read so far: tests compare it before and after a request to bound its work."""
+        return self._state.rows_touched
 
     @property
     def seen_jti(self) -> frozenset[str]:

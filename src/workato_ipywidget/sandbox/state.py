@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import itertools
 import re
 import secrets
 import threading
@@ -79,10 +78,6 @@ def _user_id(customer: StoredCustomer) -> int:
     return int.from_bytes(hashlib.sha256(customer.id.encode()).digest()[:4], "big")
 
 
-def _bounds(window: slice) -> tuple[int, int]:
-    return window.start or 0, window.stop
-
-
 _CUSTOMER_FIELDS = {
     "notification_email": str,
     "plan_id": str,
@@ -141,6 +136,7 @@ class SandboxState:
         self._grants: dict[bytes, tuple[int, float]] = {}  # by the SHA-256 of the secret
         self._refusals: deque[Refusal] = deque(maxlen=MAX_REFUSALS)
         self._customers: dict[str, StoredCustomer] = {}
+        self._customer_order: list[str] = []  # ids in the order added, for paging by slice
         self._inputs: dict[int, dict[str, Any]] = {}  # kept, never answered, as Workato does
         self._version = 0
         self._requests: dict[str, deque[float]] = {}
@@ -233,7 +229,9 @@ class SandboxState:
                 "external ids name one customer each"
             )
         updated = replace(customer, **changes, updated_at=now())
-        if customer.id in self._customers and customer.external_id:
+        if customer.id not in self._customers:
+            self._customer_order.append(customer.id)
+        elif customer.external_id:
             self._external_ids.pop(customer.external_id, None)
         if updated.external_id:
             self._external_ids[updated.external_id] = updated.id
@@ -245,6 +243,7 @@ class SandboxState:
         """Forget a customer with its connections, folders and recipes."""
         with self._lock:
             customer = self._customers.pop(customer_id)
+            self._customer_order.remove(customer_id)
             if customer.external_id:
                 self._external_ids.pop(customer.external_id, None)
             for connection_id in self._customer_connections.pop(customer_id, {}):
@@ -271,7 +270,7 @@ class SandboxState:
         with self._lock:
             if window is None:
                 return tuple(self._customers.values())
-            found = tuple(itertools.islice(self._customers.values(), *_bounds(window)))
+            found = tuple(self._customers[key] for key in self._customer_order[window])
             self.touched += len(found)
             return found
 
