@@ -10,17 +10,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from .api import EmbeddedApi
+    from .endpoints import DataCenter
+    from .errors import (
         ApiConnectionError,
         ApiError,
         AuthenticationError,
-        Connection,
-        Customer,
-        EmbeddedApi,
         NotFoundError,
         RateLimitError,
+        RecipeStartError,
     )
-    from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
     from .page import EmbeddedPage
     from .panel import ConnectionsPanel
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
         Unloaded,
     )
     from .rate_limits import RateLimits
+    from .records import Connection, Customer
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
     from .widget import ConnectionWidget
@@ -54,13 +54,14 @@ _EXPORTS = {
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
     "EmbeddedApi": "api",
-    "Connection": "api",
-    "Customer": "api",
-    "ApiError": "api",
-    "AuthenticationError": "api",
-    "NotFoundError": "api",
-    "RateLimitError": "api",
-    "ApiConnectionError": "api",
+    "Connection": "records",
+    "Customer": "records",
+    "ApiError": "errors",
+    "AuthenticationError": "errors",
+    "NotFoundError": "errors",
+    "RateLimitError": "errors",
+    "ApiConnectionError": "errors",
+    "RecipeStartError": "errors",
     "RateLimits": "rate_limits",
     "Sandbox": "sandbox",
     "Event": "protocol",
@@ -99,6 +100,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "RateLimits",
+    "RecipeStartError",
     "Rejected",
     "Sandbox",
     "TokenSigner",
