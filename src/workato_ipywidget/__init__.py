@@ -36,7 +36,18 @@ if TYPE_CHECKING:
         Unloaded,
     )
     from .rate_limits import RateLimits
-    from .records import Connection, Customer
+    from .records import (
+        Connection,
+        Customer,
+        ErrorParts,
+        Folder,
+        Job,
+        JobLine,
+        Project,
+        Recipe,
+        RecipeConfig,
+        to_frame,
+    )
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
     from .widget import ConnectionWidget
@@ -56,6 +67,14 @@ _EXPORTS = {
     "EmbeddedApi": "api",
     "Connection": "records",
     "Customer": "records",
+    "Recipe": "records",
+    "RecipeConfig": "records",
+    "Job": "records",
+    "JobLine": "records",
+    "ErrorParts": "records",
+    "Folder": "records",
+    "Project": "records",
+    "to_frame": "records",
     "ApiError": "errors",
     "AuthenticationError": "errors",
     "NotFoundError": "errors",
@@ -90,16 +109,23 @@ __all__ = [
     "EmbeddedApi",
     "EmbeddedPage",
     "ErrorMessage",
+    "ErrorParts",
     "Event",
     "ExternalId",
+    "Folder",
     "HeightChange",
     "InvalidKeyError",
+    "Job",
+    "JobLine",
     "Loaded",
     "LoggedEvent",
     "Navigated",
     "NotFoundError",
+    "Project",
     "RateLimitError",
     "RateLimits",
+    "Recipe",
+    "RecipeConfig",
     "RecipeStartError",
     "Rejected",
     "Sandbox",
@@ -108,6 +134,7 @@ __all__ = [
     "Unloaded",
     "WorkatoFrame",
     "__version__",
+    "to_frame",
 ]
 
 
