@@ -10,15 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__` is derived
-    from .api import ApiConnectionError as ApiConnectionError
-    from .api import ApiError as ApiError
-    from .api import AuthenticationError as AuthenticationError
-    from .api import Connection as Connection
-    from .api import Customer as Customer
+    from .api import AsyncEmbeddedApi as AsyncEmbeddedApi
     from .api import EmbeddedApi as EmbeddedApi
-    from .api import NotFoundError as NotFoundError
-    from .api import RateLimitError as RateLimitError
     from .endpoints import DataCenter as DataCenter
+    from .errors import ApiConnectionError as ApiConnectionError
+    from .errors import ApiError as ApiError
+    from .errors import AuthenticationError as AuthenticationError
+    from .errors import NotFoundError as NotFoundError
+    from .errors import RateLimitError as RateLimitError
+    from .errors import RecipeStartError as RecipeStartError
     from .frame import LoggedEvent as LoggedEvent
     from .frame import WorkatoFrame as WorkatoFrame
     from .page import EmbeddedPage as EmbeddedPage
@@ -34,6 +34,16 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .protocol import Unknown as Unknown
     from .protocol import Unloaded as Unloaded
     from .rate_limits import RateLimits as RateLimits
+    from .records import Connection as Connection
+    from .records import Customer as Customer
+    from .records import ErrorParts as ErrorParts
+    from .records import Folder as Folder
+    from .records import Job as Job
+    from .records import JobLine as JobLine
+    from .records import Project as Project
+    from .records import Recipe as Recipe
+    from .records import RecipeConfig as RecipeConfig
+    from .records import to_frame as to_frame
     from .sandbox import Sandbox as Sandbox
     from .token import ExternalId as ExternalId
     from .token import InvalidKeyError as InvalidKeyError
@@ -46,15 +56,15 @@ __version__ = "0.1.0"
 # the lazy `__getattr__` below read it; the TYPE_CHECKING imports above repeat it for type checkers,
 # and tests/test_exports.py fails when the two disagree or a name does not import.
 _EXPORTS: dict[str, str] = {
-    "ApiConnectionError": "api",
-    "ApiError": "api",
-    "AuthenticationError": "api",
-    "Connection": "api",
-    "Customer": "api",
+    "AsyncEmbeddedApi": "api",
     "EmbeddedApi": "api",
-    "NotFoundError": "api",
-    "RateLimitError": "api",
     "DataCenter": "endpoints",
+    "ApiConnectionError": "errors",
+    "ApiError": "errors",
+    "AuthenticationError": "errors",
+    "NotFoundError": "errors",
+    "RateLimitError": "errors",
+    "RecipeStartError": "errors",
     "LoggedEvent": "frame",
     "WorkatoFrame": "frame",
     "EmbeddedPage": "page",
@@ -70,6 +80,16 @@ _EXPORTS: dict[str, str] = {
     "Unknown": "protocol",
     "Unloaded": "protocol",
     "RateLimits": "rate_limits",
+    "Connection": "records",
+    "Customer": "records",
+    "ErrorParts": "records",
+    "Folder": "records",
+    "Job": "records",
+    "JobLine": "records",
+    "Project": "records",
+    "Recipe": "records",
+    "RecipeConfig": "records",
+    "to_frame": "records",
     "Sandbox": "sandbox",
     "ExternalId": "token",
     "InvalidKeyError": "token",
