@@ -27,7 +27,7 @@ from .endpoints import DataCenter
 from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner, read_key_file
 
 if TYPE_CHECKING:
-    from .api import Connection
+    from .records import Connection
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
@@ -235,7 +235,8 @@ def connections(
     runtime: bool,
 ) -> None:
     """Print a table of a customer's connections from Workato's Embedded API."""
-    from .api import ApiError, EmbeddedApi
+    from .api import EmbeddedApi
+    from .errors import ApiError
 
     if base_url is not None and data_center is not None:
         _fail(
