@@ -104,6 +104,9 @@ export function mount(
   let tabError: string | null = null; // "Open in a new tab" failed; the iframe is fine
   let heard = false; // a message was accepted since frame.src was last set
   let silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  // Runs from frame.src being set until the iframe's `load`: a host that never answers (a wrong
+  // data center, an unreachable base URL) fires none, and the diagnosis can say so first.
+  let loadTimer: ReturnType<typeof setTimeout> | undefined;
   let tab: Window | null = null;
   let tabTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -155,6 +158,25 @@ export function mount(
   function stopSilenceTimer(): void {
     clearTimeout(silenceTimer);
     silenceTimer = undefined;
+    clearTimeout(loadTimer);
+    loadTimer = undefined;
+  }
+
+  function reportSilence(loaded: boolean): void {
+    const seconds = model.get("diagnose_after");
+    const report: Record<string, unknown> = { kind: "silent", view, origin: pageOrigin, seconds };
+    if (!loaded) report.loaded = false;
+    if (droppedOrigin !== null) report.dropped_origin = droppedOrigin;
+    send(report);
+  }
+
+  function startLoadTimer(): void {
+    const delay = diagnoseDelayMs(model.get("diagnose_after"));
+    if (delay === null) return;
+    loadTimer = setTimeout(() => {
+      loadTimer = undefined;
+      if (!heard) reportSilence(false);
+    }, delay);
   }
 
   function stopTabWatch(): void {
@@ -201,6 +223,7 @@ export function mount(
         navigation.reset();
         frame.src = command.url;
         frame.style.display = "block";
+        startLoadTimer();
         showStatus();
     }
   }
@@ -229,16 +252,12 @@ export function mount(
 
   function onFrameLoad(): void {
     if (trusted === null || heard) return; // about:blank, or the page already spoke
-    const seconds = model.get("diagnose_after");
-    const delay = diagnoseDelayMs(seconds);
+    const delay = diagnoseDelayMs(model.get("diagnose_after"));
     stopSilenceTimer();
     if (delay === null) return;
     silenceTimer = setTimeout(() => {
       silenceTimer = undefined;
-      if (heard) return;
-      const report: Record<string, unknown> = { kind: "silent", view, origin: pageOrigin, seconds };
-      if (droppedOrigin !== null) report.dropped_origin = droppedOrigin;
-      send(report);
+      if (!heard) reportSilence(true);
     }, delay);
   }
 

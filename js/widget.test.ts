@@ -456,6 +456,26 @@ describe("diagnostics", () => {
     expect(v.model.sentOf("silent")).toEqual([]);
   });
 
+  test("an iframe that never fires load is reported as not loaded", () => {
+    const v = loadedView({ diagnose_after: 15 }); // a host that never answers: no load event
+    vi.advanceTimersByTime(14_999);
+    expect(v.model.sentOf("silent")).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 15, loaded: false },
+    ]);
+  });
+
+  test("a load event in time means the report says it loaded", () => {
+    const v = loadedView({ diagnose_after: 3 });
+    vi.advanceTimersByTime(2_000);
+    fireLoad(v);
+    vi.advanceTimersByTime(3_000);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 3 },
+    ]);
+  });
+
   test("a new load re-arms the check", () => {
     const v = loadedView({ diagnose_after: 2 });
     fireLoad(v);
