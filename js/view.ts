@@ -17,6 +17,7 @@ import {
   parseFrontendCommand,
   safeSend,
   statusLine,
+  watchKernel,
   type Scheduler,
   type Status,
   type WorkatoMessage,
@@ -116,7 +117,29 @@ export function mount(
 
   const send = (content: object) => safeSend(model, content);
   // The kernel answers a `ready` with load or load_error; until then nothing shown is live.
-  const kernel = new KernelWait(options.kernelWaitMs, () => showStatus());
+  const kernel = new KernelWait(options.kernelWaitMs, () => goOffline());
+
+  /** No kernel behind this view (none answered, or it went away): show nothing live. */
+  function goOffline(): void {
+    stopSilenceTimer();
+    trusted = null; // nothing from the old page is accepted, and its load event starts nothing
+    if (frame.style.display !== "none") {
+      frame.src = "about:blank"; // unload Workato's page: it would act on a dead kernel's token
+      frame.style.display = "none";
+    }
+    tab = null;
+    stopTabWatch();
+    showStatus();
+  }
+
+  function onKernelChange(gone: boolean): void {
+    if (gone) {
+      kernel.lost();
+    } else if (kernel.hasAnswered) {
+      kernel.probe();
+      send({ kind: "ping", view });
+    }
+  }
 
   const coalescer = new MessageCoalescer<WorkatoMessage>(
     (message) => send({ kind: "message", view, message }),
@@ -190,6 +213,10 @@ export function mount(
     switch (command.kind) {
       case "reload":
         ready();
+        return;
+      case "pong":
+        if (kernel.isOffline) ready(); // it came back after all: reload with a fresh token
+        else kernel.answered();
         return;
       case "navigate":
         navigation.request(command.path);
@@ -319,6 +346,7 @@ export function mount(
     stopSilenceTimer();
     stopTabWatch();
     kernel.dispose();
+    unwatchKernel();
     container.remove(); // removing the iframe unloads Workato's page
   }
 
@@ -330,6 +358,7 @@ export function mount(
   for (const trait of STATUS_TRAITS) model.on(`change:${trait}`, showStatus);
   model.on("change:new_tab_link", showStatus);
   model.on("change:diagnose_after", onDiagnoseChange);
+  const unwatchKernel = watchKernel(model, onKernelChange);
   showStatus();
 
   if (signal?.aborted) {

@@ -334,6 +334,8 @@ class WorkatoFrame(anywidget.AnyWidget):
             self._open_tab(view, content.get("origin"))
         elif kind == "tab_closed":
             self._tab_closed(view)
+        elif kind == "ping":  # the view wonders whether this kernel is still there
+            self.send({"kind": "pong", "view": view})
         else:
             self._warn(
                 "frontend",
