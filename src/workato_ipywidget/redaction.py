@@ -190,7 +190,8 @@ def _redact_plain(text: str) -> str:
     if len(text) >= MIN_RUN and _ISSUED.grams:
         spans = _ISSUED.spans(text)
         if spans:
-            pieces, at = [], 0
+            pieces: list[str] = []
+            at = 0
             for start, end in spans:
                 if pieces and text[at:start] in ("", "."):  # the next segment of one token
                     at = end
