@@ -201,6 +201,7 @@ class _Client:
                     call.method,
                     call.path,
                 )
+            body = None  # a verbose traceback shows this frame's locals: not the answer
             raise failure  # outside the except: no chain to the answer or to httpx
 
     def _perform(self, call: Call) -> _Script[Any]:

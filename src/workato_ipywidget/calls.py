@@ -93,11 +93,15 @@ class Call:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the client keeps of an HTTP answer: plain values, no request, no headers object."""
+    """What the client keeps of an HTTP answer: plain values, no request, no headers object.
+
+    Its repr leaves out the reason and the body: a verbose traceback shows the locals holding
+    an answer, and a server may echo the token in either.
+    """
 
     status: int
-    reason: str
-    content: bytes
+    reason: str = field(repr=False)
+    content: bytes = field(repr=False)
     retry_after: str | None = None
 
 
