@@ -338,3 +338,17 @@ def test_an_unreadable_answer_is_an_api_error_for_every_method(server: Hostile) 
             api.customers()
         with pytest.raises(ApiError, match="expected"):
             api.recipes("acme")
+
+
+def test_a_start_refused_with_a_422_is_a_recipe_start_error(
+    server: Hostile, api: EmbeddedApi
+) -> None:
+    server.replies["/api/managed_users/acme/recipes/5/start"] = Reply(
+        422, "Unprocessable Entity", b'{"message": "Recipe has errors", "code_errors": [[3, "x"]]}'
+    )
+
+    with pytest.raises(RecipeStartError) as caught:
+        api.start_recipe("acme", 5)
+
+    assert (caught.value.status, caught.value.code_errors) == (422, ([3, "x"],))
+    assert "Recipe has errors" in str(caught.value)
