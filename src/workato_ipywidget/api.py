@@ -343,8 +343,11 @@ def _signed_like(method: Callable[..., Any], plan: Callable[..., Any], owner: st
     method.__doc__ = plan.__doc__
     signature = inspect.signature(plan)
     this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    returns = signature.return_annotation  # "Plan[list[Recipe]]": the method gives list[Recipe]
+    if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+        returns = returns[len("Plan[") : -1]
     method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[this, *signature.parameters.values()]
+        parameters=[this, *signature.parameters.values()], return_annotation=returns
     )
 
 
