@@ -302,3 +302,11 @@ def test_no_error_class_shows_the_token(caplog: pytest.LogCaptureFixture) -> Non
     for error in errors:
         assert secret not in full_text(error)
     assert all(secret not in f"{r.getMessage()} {vars(r)!r}" for r in caplog.records)
+
+
+def test_a_closed_client_says_so(sandbox: Sandbox) -> None:
+    api = EmbeddedApi(sandbox.api_token, base_url=sandbox.base_url)
+    api.close()
+
+    with pytest.raises(ApiConnectionError, match="was closed; build a new one"):
+        api.connections("acme")

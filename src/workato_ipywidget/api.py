@@ -283,6 +283,10 @@ class _Client:
     def _failure(self, exc: Exception) -> _Failure:
         """What an exception of the HTTP exchange means, as text without URLs or headers."""
         kind = type(exc).__name__
+        if isinstance(exc, RuntimeError) and "closed" in str(exc):  # httpx after close()
+            return _Failure(
+                f"this {type(self).__name__} was closed; build a new one", answered=False
+            )
         if isinstance(exc, httpx.TimeoutException):
             return _Failure(
                 f"{self._host} did not answer within the {self._timeout:g} s timeout ({kind}); "
