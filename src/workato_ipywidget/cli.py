@@ -189,7 +189,7 @@ def _read_api(
         with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
             return read(api)
     except (ApiError, ValueError, TypeError) as exc:
-        message = str(exc)
+        message = " ".join(str(exc).split())  # one line, even when Workato's text has several
     if "ExternalId(" in message:
         message += " (here: add --external-id)"
     raise click.ClickException(message)
