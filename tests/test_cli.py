@@ -392,3 +392,27 @@ def test_recipes_and_jobs_print_one_line_for_an_api_error(command: tuple[str, ..
     assert "404" in unknown.output
     assert "'..'" in traversal.output
     assert "dot segment" in traversal.output
+
+
+def test_a_multi_line_workato_error_is_still_one_line() -> None:
+    import threading
+
+    from test_api_hostile import Hostile, Reply
+
+    server = Hostile()
+    server.replies["/api/managed_users/acme/recipes"] = Reply(
+        500, "Server Error", b'{"message": "first line\\nsecond line\\n\\tthird"}'
+    )
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        result = run("recipes", "--customer", "acme", "--base-url", server.base_url,
+                     env={"WORKATO_API_TOKEN": "t0ken"})  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: GET /api/managed_users/acme/recipes answered 500: first line second line third"
+    ]
