@@ -34,6 +34,13 @@ class SandboxConfig:
     rate_limits: RateLimits | None = None
 
 
+def routes(
+    config: SandboxConfig, *handlers: tuple[str, type[tornado.web.RequestHandler]]
+) -> Routes:
+    """Tornado routes for `handlers` (pattern, handler class), each given `config`."""
+    return [(pattern, handler, {"config": config}) for pattern, handler in handlers]
+
+
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """Access log without the query string: the page URL holds a token."""
     request = handler.request

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 
 from . import full_page, pages
-from .base import BaseHandler, Routes, SandboxConfig
+from .base import BaseHandler, Routes, SandboxConfig, routes
 from .records import StoredConnection, parse_connection_id
 from .verify import Refused, VerifiedToken, unverified_origin, verify_token
 
@@ -19,17 +19,16 @@ SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a se
 
 def page_routes(config: SandboxConfig) -> Routes:
     """The pages' routes: Workato's URLs, and the connection page's own requests."""
-    args = {"config": config}
-    return [
-        (r"/direct_link", FullPageHandler, args),
-        (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
+    return routes(
+        config,
+        (r"/direct_link", FullPageHandler),
+        (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler),
         (
             r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
             ConnectionActionHandler,
-            args,
         ),
-        (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler, args),
-    ]
+        (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler),
+    )
 
 
 class PageHandler(BaseHandler):
