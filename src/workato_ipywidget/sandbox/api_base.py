@@ -71,7 +71,7 @@ class ApiHandler(BaseHandler):
             return
         family = self.family_of(self.request.method or "GET")
         limit = limits.limit(family)
-        wait = self.sandbox.state.take(family, limit, limits.window)
+        wait = self.sandbox.gate.take(family, limit, limits.window)
         if wait is not None:
             raise ApiRefusal(
                 429,

@@ -28,6 +28,7 @@ from .api_customers import customer_routes
 from .api_folders import folder_routes
 from .api_recipes import recipe_routes
 from .base import NotFoundHandler, SandboxConfig, log_request
+from .gate import Gate
 from .page_handlers import page_routes
 from .recipes import TRIGGER_ERRORS_LIMIT, parse_recipe_id
 from .records import (
@@ -114,11 +115,12 @@ class Sandbox:
                 f"recipe, a whole number >= 1; got {trigger_errors_limit!r}"
             )
         self._state = SandboxState(trigger_errors_limit)
+        self._gate = Gate()
         self.redirect_pages_to(redirect_pages_to)
         self._vendor_id = f"sandbox-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._signer = TokenSigner(self._vendor_id, key)
-        self._state.register_public_key(self._vendor_id, self._signer.public_key_pem())
+        self._gate.register_public_key(self._vendor_id, self._signer.public_key_pem())
         self._api_token = _api_token(api_token)
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -189,7 +191,7 @@ class Sandbox:
 
     async def _serve(self, sockets: list[socket.socket], ready: threading.Event) -> None:
         config = SandboxConfig(
-            self._state, self._allowed_origins, self._api_token, self._rate_limits
+            self._state, self._gate, self._allowed_origins, self._api_token, self._rate_limits
         )
         server = HTTPServer(make_app(config))
         server.add_sockets(sockets)
@@ -239,7 +241,7 @@ class Sandbox:
 
     def register_public_key(self, vendor_id: str, pem: str | bytes) -> None:
         """Also accept tokens of `vendor_id` signed by the private half of this public key."""
-        self._state.register_public_key(vendor_id, pem)
+        self._gate.register_public_key(vendor_id, pem)
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -254,7 +256,7 @@ class Sandbox:
         the API and the page's own requests do not. The token travels on in the Location and is
         verified, and its `jti` used, only by the page the redirect leads to.
         """
-        self._state.page_host = None if host is None else _page_host(host)
+        self._gate.page_host = None if host is None else _page_host(host)
 
     # customers, connections and observations
 
@@ -493,12 +495,12 @@ class Sandbox:
     @property
     def seen_jti(self) -> frozenset[str]:
         """The ids of every token accepted so far (each can be used once)."""
-        return self._state.seen_jti()
+        return self._gate.seen_jti()
 
     @property
     def refusals(self) -> tuple[Refusal, ...]:
         """Recent refusals and silent pages, oldest first (bounded), without any token."""
-        return self._state.refusals()
+        return self._gate.refusals()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "not running"
