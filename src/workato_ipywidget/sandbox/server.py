@@ -63,12 +63,14 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
 
 
 class Sandbox:
-    """A local stand-in for Workato's embedded connections: connection pages and Embedded API.
+    """A local stand-in for Workato: its connection page, full-page embeds and Embedded API
+    (customers, connections, recipes and their jobs, folders and projects).
 
     It verifies tokens as strictly as Workato (RS256 only, a registered vendor key, sane
     `iat`/`exp`, no replayed `jti`, a customer it knows). It starts with one customer,
-    ``"acme"``; a connection belongs to one customer, and a token (or an API path) naming
-    another customer does not see it.
+    ``"acme"``; a connection, folder or recipe belongs to one customer, and a token (or an API
+    path) naming another customer does not see it. A running recipe's jobs follow the states of
+    the connections it uses (`run_jobs`), as the full-page embeds and the API both show.
 
     Origin allowlist: when `allowed_origins` is set, a token whose `origin` claim is missing or
     not listed still gets its connection page (status 200), but the page posts nothing, which is
