@@ -155,7 +155,7 @@ def connections(
 
 
 def _table(found: list[Connection]) -> str:
-    from .tracking import classify
+    from .connection_state import classify
 
     header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
     rows = [header]
