@@ -19,7 +19,7 @@ def customer_label(customer_id: object) -> str:
 def describe_api_failure(what: str, exc: BaseException, customer: object = None) -> str:
     """A one-paragraph reason for a failed read of `what` (of `customer`), for `error` and
     log lines, with what to check for an unknown customer or a refused token; never a token."""
-    from .api import ApiError, AuthenticationError, NotFoundError
+    from .errors import ApiError, AuthenticationError, NotFoundError
 
     if isinstance(exc, NotFoundError) and customer is not None:
         text = (

@@ -18,7 +18,7 @@ from . import protocol
 from .connection_state import classify, problem_text
 
 if TYPE_CHECKING:
-    from .api import Connection
+    from .records import Connection
 
 __all__ = ["RANK", "ConnectionRows", "ReadMark", "Taken"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from .protocol import MAX_ERROR_TEXT, clean_text
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection
+    from .records import Connection
 
 __all__ = ["RowStatus", "WidgetState", "classify", "problem_text", "widget_state"]
 

@@ -40,7 +40,8 @@ from .widget import ConnectionWidget
 if TYPE_CHECKING:
     import pandas
 
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
 __all__ = ["ChangeCallback", "ConnectionsPanel"]
 
@@ -325,7 +326,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             raise ImportError(
                 'connections_frame() needs pandas: pip install "workato-ipywidget[pandas]"'
             ) from None
-        from .api import Connection
+        from .records import Connection
 
         names = [f.name for f in dataclasses.fields(Connection) if f.name != "extra"]
         data = [

@@ -118,7 +118,7 @@ class Poller:
             run.thread.join(timeout)
 
     def _loop(self, run: _Run) -> None:
-        from .api import RateLimitError
+        from .errors import RateLimitError
 
         deadline = None if self._limit is None else time.monotonic() + self._limit
         wait = self._every

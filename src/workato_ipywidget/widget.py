@@ -25,7 +25,8 @@ from .frame import Callback, LoggedEvent, WorkatoFrame
 from .poller import Poller, check_interval
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
 __all__ = ["ConnectionWidget", "LoggedEvent", "RecordCallback"]
 
