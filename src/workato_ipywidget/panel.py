@@ -569,7 +569,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             return
         starter = CoalescedReads(
             f"workato-panel-start-{recipe.id}",
-            functools.partial(self._api.start_recipe, self._customer, recipe.id),  # type: ignore[attr-defined]
+            functools.partial(self._api.start_recipe, self._customer, recipe.id),
             functools.partial(self._started, recipe.id),
             functools.partial(self._start_failed, recipe.id),
             spacing=REFRESH_SPACING,
