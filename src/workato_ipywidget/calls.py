@@ -756,6 +756,9 @@ def _error_text(item: object) -> str:
     if isinstance(item, dict):
         text = item.get("message") or item.get("error")
         return text if isinstance(text, str) else json.dumps(item)[:200]
+    if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int):
+        line, adapter, text = item  # [recipe_line_number, adapter, message], as Workato sends
+        return f"step {line} ({adapter}): {text}"[:200]
     if isinstance(item, list):
         return " ".join(str(part) for part in item)[:200]
     return str(item)[:200]

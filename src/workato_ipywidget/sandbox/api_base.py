@@ -132,6 +132,16 @@ class ApiHandler(BaseHandler):
             data = json.loads(self.request.body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ApiRefusal(400, "the request body is not JSON; send a JSON object") from None
+        except RecursionError:
+            raise ApiRefusal(
+                400, "the request body is nested too deeply to read; send a flat JSON object"
+            ) from None
+        except ValueError:  # an integer beyond Python's int/str conversion limit
+            raise ApiRefusal(
+                400,
+                "the request body holds an integer of more than 4300 digits; ids are integers "
+                f"of at most {MAX_ID_DIGITS} digits",
+            ) from None
         if not isinstance(data, dict):
             raise ApiRefusal(400, "the request body must be a JSON object")
         unknown = sorted(set(data) - allowed)
@@ -154,8 +164,12 @@ class ApiHandler(BaseHandler):
         value = self.get_query_argument(name, None)
         if value is None:
             return None
-        if not (value.isascii() and value.isdigit()):
-            raise ApiRefusal(400, f"{name} must be an integer id, got {value[:40]!r}")
+        if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
+            raise ApiRefusal(
+                400,
+                f"{name} must be an integer of at most {MAX_ID_DIGITS} digits, got "
+                f"{value[:40]!r}" + ("..." if len(value) > 40 else ""),
+            )
         return int(value)
 
     def positive_query(self, name: str, default: int) -> int:

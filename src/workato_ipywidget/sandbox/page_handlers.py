@@ -129,11 +129,12 @@ class ConnectionPageHandler(PageHandler):
         if connection is None or connection.customer_id != verified.customer.id:
             # Another customer's connection is answered as a missing one: nothing tells a page
             # which ids exist in other accounts.
+            named = raw_id if raw_id.isascii() and raw_id.isdigit() else repr(raw_id[:40])
             unknown = Refused(
                 "unknown_connection",
-                f"customer {verified.customer.id!r} (the token's sub) has no connection with this "
-                "id; check that the token names the connection's customer, or add it with "
-                "Sandbox.add_connection(id, provider, customer_id=...)",
+                f"customer {verified.customer.id!r} (the token's sub) has no connection "
+                f"{named[:40]}; check that the token names the connection's customer, or add it "
+                "with Sandbox.add_connection(id, provider, customer_id=...)",
                 status=404,
             )
             self._error_page(unknown, verified.origin)

@@ -462,8 +462,12 @@ class SandboxState:
                 if key == "name" and value is None:
                     continue
             elif key in ("folder_id", "parent_id"):
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                    raise ValueError(f"{key} must be an integer id, got {value!r}")
+                if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 10**18
+                ):
+                    raise ValueError(
+                        f"{key} must be an integer id of at most 18 digits, got {str(value)[:40]}"
+                    )
                 if key == "folder_id" and value is None:
                     continue
                 if key == "parent_id" and value is not None:
