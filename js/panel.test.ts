@@ -247,6 +247,26 @@ describe("opening rows", () => {
     expect(panel.host.renders).toHaveLength(1);
   });
 
+  test("of two opened rows that swap places, the moved one renders its widget again", async () => {
+    const panel = show();
+    panel.hello();
+    panel.model.set("expanded", { "2": "anywidget:m2", "1": "anywidget:m1" });
+    await settle();
+    expect(panel.order()).toEqual(["row:2", "detail:2", "row:3", "row:1", "detail:1"]);
+    const [jira, salesforce] = panel.host.renders;
+
+    // Jira got connected and sorts last, after Salesforce: one of the two has to move.
+    panel.model.set("rows", [ROWS[1], ROWS[2], { ...ROWS[0], status: "connected", error: null }]);
+    await settle();
+
+    expect(panel.order()).toEqual(["row:3", "row:1", "detail:1", "row:2", "detail:2"]);
+    const moved = [jira, salesforce].filter((r) => r.signal?.aborted);
+    expect(moved).toHaveLength(1); // a moved iframe would reload a token already used: new view
+    expect(panel.host.renders).toHaveLength(3);
+    expect(panel.host.renders[2].ref).toBe(moved[0].ref);
+    expect(panel.el.querySelectorAll(".child-view")).toHaveLength(2);
+  });
+
   test("a row that disappears closes its child view", async () => {
     const panel = show();
     panel.hello();

@@ -270,3 +270,17 @@ def test_a_role_without_recipe_access_still_shows_the_connections_and_says_why(
     assert "403" in panel.recipes_note
     assert "privilege" in panel.recipes_note
     assert panel.recipes_for(SF) == ()
+
+
+def test_a_panel_without_recipes_reads_none(
+    make: Callable[..., ConnectionsPanel], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="workato_ipywidget.sandbox")
+
+    panel = make(recipes=False)
+
+    assert requests(caplog, "/recipes") == 0
+    assert {r["recipes"] for r in panel.rows} == {None}
+    assert (panel.recipes_note, panel.recipes_for(SLACK)) == (None, ())
+    with pytest.raises(TypeError, match="recipes must be True or False"):
+        make(recipes="no")

@@ -217,12 +217,10 @@ def _last_job(
 
 def _job_error(job: Any) -> str | None:
     parts = getattr(job, "error_parts", None)
-    message = getattr(parts, "message", None) if parts is not None else None
-    adapter = getattr(parts, "adapter", None) if parts is not None else None
-    text = message or getattr(job, "error", None)
-    if not text:
-        return None
-    return clean_text(f"{adapter}: {text}" if adapter else str(text), MAX_ERROR_TEXT)
+    text = (getattr(parts, "message", None) if parts is not None else None) or getattr(
+        job, "error", None
+    )
+    return None if not text else clean_text(str(text), MAX_ERROR_TEXT)  # Workato's own text
 
 
 def _failing_step(lines: Iterable[Any]) -> str | None:

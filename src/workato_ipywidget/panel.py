@@ -122,6 +122,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         diagnose_after: float | None = 15.0,
         new_tab_link: bool | None = None,
         poll_every: float = 3.0,
+        recipes: bool = True,
         **kwargs: Any,
     ) -> None:
         """`customer_id` names the customer for the API and, with `signer=`, for the tokens;
@@ -131,7 +132,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
         `refresh_every` (seconds, None for never) re-reads the list while the panel is shown;
         `diagnose_after`, `new_tab_link`, `trusted_origins` and `poll_every` go to each opened
-        ConnectionWidget.
+        ConnectionWidget. `recipes=False` reads no recipes (rows show none): for an API client
+        whose role may not list them.
         """
         from .api import EmbeddedApi, check_customer_id
 
@@ -209,6 +211,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self._times_failed,
             spacing=REFRESH_SPACING,
         )
+        if not isinstance(recipes, bool):
+            raise TypeError(f"recipes must be True or False, got {type(recipes).__name__}")
+        self._with_recipes = recipes
         self._recipe_read: RecipeRead | None = None
         self._starts: dict[int, CoalescedReads] = {}
         self.set_trait("frame_kind", self._KIND)
@@ -259,7 +264,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         except Exception as exc:
             self._failed(exc)
         else:
-            recipes = read_recipes(self._api, self._customer, self._recipe_read)
+            recipes = self._read_recipes()
             self._take_read(records, marks)
             self._take_recipes(recipes)
         return self.connections
@@ -511,9 +516,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         note = None if read is None else (read.missing or read.jobs_note)
         self.set_trait("recipes_note", None if note is None else _cleaned(f"Recipes: {note}"))
 
-    def _take_recipes(self, read: RecipeRead) -> None:
+    def _take_recipes(self, read: RecipeRead | None) -> None:
         """Take one read of the recipes: rows and opened rows show it; a recipe that started or
         stopped since the last read goes to on_change."""
+        if read is None:
+            return
         with self._lock:
             old = self._recipe_read
             self._recipe_read = read
@@ -682,7 +689,13 @@ class ConnectionsPanel(anywidget.AnyWidget):
         last jobs that need reading."""
         marks = self._read_marks()
         records = self._api.connections(self._customer)
-        return marks, (records, read_recipes(self._api, self._customer, self._recipe_read))
+        return marks, (records, self._read_recipes())
+
+    def _read_recipes(self) -> RecipeRead | None:
+        """The recipes and the last jobs that need reading (None when the panel reads none)."""
+        if not self._with_recipes:
+            return None
+        return read_recipes(self._api, self._customer, self._recipe_read)
 
     def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> bool:
         self._apply_refresh(result)
