@@ -17,9 +17,12 @@ from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
     "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "latency", "storm",
-    "memory", "first", "panel",
+    "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
-GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
+GROUPS = {
+    "browser": ("latency", "storm", "memory", "first", "panel", "panel_recipes"),
+    "all": BENCHMARKS,
+}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -74,6 +77,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
 
         print("running panel (ConnectionsPanel vs separate widgets) in JupyterLab ...", flush=True)
         figures += panel.run(settings)
+    if "panel_recipes" in selected:
+        from . import panel_recipes
+
+        print("running panel_recipes (the panel with and without recipes) ...", flush=True)
+        figures += panel_recipes.run(settings)
     return figures
 
 

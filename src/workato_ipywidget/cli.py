@@ -196,7 +196,7 @@ def _read_api(
 
 
 def _table(found: list[Connection]) -> str:
-    from .tracking import classify
+    from .connection_state import classify
 
     rows = [
         (
