@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     )
     from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
+    from .hub import HubSigner, HubSignerError
     from .page import EmbeddedPage
     from .panel import ConnectionsPanel
     from .protocol import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     )
     from .rate_limits import RateLimits
     from .sandbox import Sandbox
+    from .signing import Signer
     from .token import ExternalId, InvalidKeyError, TokenSigner
     from .widget import ConnectionWidget
 
@@ -50,6 +52,9 @@ _EXPORTS = {
     "EmbeddedPage": "page",
     "ConnectionsPanel": "panel",
     "TokenSigner": "token",
+    "Signer": "signing",
+    "HubSigner": "hub",
+    "HubSignerError": "hub",
     "ExternalId": "token",
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
@@ -92,6 +97,8 @@ __all__ = [
     "Event",
     "ExternalId",
     "HeightChange",
+    "HubSigner",
+    "HubSignerError",
     "InvalidKeyError",
     "Loaded",
     "LoggedEvent",
@@ -101,6 +108,7 @@ __all__ = [
     "RateLimits",
     "Rejected",
     "Sandbox",
+    "Signer",
     "TokenSigner",
     "Unknown",
     "Unloaded",

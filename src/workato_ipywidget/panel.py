@@ -28,7 +28,8 @@ from . import endpoints, protocol, tracking
 from .callbacks import call_each, subscribe
 from .frame import _BUNDLE, MAX_VIEW_ID, _token_source
 from .redaction import redact
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike
 from .tracking import customer_label as _customer_name
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
@@ -91,7 +92,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         customer_id: IdLike,
         *,
         api: EmbeddedApi,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,

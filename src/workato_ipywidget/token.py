@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 
 from .endpoints import normalize_origin
 
-__all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner"]
+__all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner", "id_segment"]
 
 MIN_RSA_BITS = 2048
 _GENERATE_HINT = f"Generate one with: openssl genrsa -out key.pem {MIN_RSA_BITS}"
@@ -217,6 +217,20 @@ def _check_ttl(ttl: object) -> int | None:
             f"ttl must be a positive number of seconds (or None for tokens without exp), got {ttl}"
         )
     return ttl
+
+
+def id_segment(value: object, name: str = "customer_id") -> str:
+    """Write a customer or user id as one segment of a token's ``sub``; refuse one that cannot be.
+
+    Args:
+        value: a str, an int or an ExternalId.
+        name: the argument's name, for the error message.
+
+    Raises:
+        TypeError: not a str, int or ExternalId.
+        ValueError: empty, negative, or a str holding ``:``.
+    """
+    return _id_segment(value, name)
 
 
 def _id_segment(value: object, name: str) -> str:
