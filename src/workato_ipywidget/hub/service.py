@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -163,10 +164,12 @@ class SignHandler(tornado.web.RequestHandler):
         body: Any = None
         caller: _Caller | None = None
         try:
+            with contextlib.suppress(Refusal):  # for the audit line, even of a 401
+                body = _raw_body(self.request.body)
             caller = await service.caller(_hub_token(self.request.headers.get("Authorization")))
-            body = _raw_body(self.request.body)
-            token = service.mint(caller, _checked_body(body))
+            token = service.mint(caller, _checked_body(_raw_body(self.request.body)))
         except Refusal as refusal:
+            caller = getattr(refusal, "caller", None) or caller
             customer = getattr(refusal, "customer", None)
             origin = getattr(refusal, "origin", None)
             if isinstance(body, dict):
