@@ -82,7 +82,12 @@ def python_for_users() -> Path:
         subprocess.run([system, "-m", "venv", "--without-pip", str(bridge)], check=True)
     target = bridge / "lib" / f"python{version}" / "site-packages" / "workato_test_venv.pth"
     target.write_text(f"import site; site.addsitedir({str(site)!r})\n")
-    for path in [bridge, *bridge.rglob("*")]:
+    for shared in ("share/jupyter", "etc/jupyter"):  # Lab's assets, server extensions, kernels
+        link = bridge / shared
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(Path(sys.prefix) / shared)
+    for path in [bridge, *(p for p in bridge.rglob("*") if not p.is_symlink())]:
         path.chmod(path.stat().st_mode | 0o055 if path.is_dir() else path.stat().st_mode | 0o044)
     return python
 
