@@ -16,7 +16,8 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first", "panel"
+    "signing", "imports", "bundle", "sandbox", "hub", "latency", "storm", "memory", "first",
+    "panel",
 )  # fmt: skip
 GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -57,6 +58,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
             figures += module.run(settings)
+    if "hub" in selected:
+        from . import hub  # a real JupyterHub with five users' servers and kernels
+
+        print("running hub (token service from users' kernels) on a JupyterHub ...", flush=True)
+        figures += hub.run(settings)
     parts = tuple(name for name in ("latency", "storm", "memory") if name in selected)
     if parts:
         from . import browser  # Playwright and the e2e harness, only when needed
