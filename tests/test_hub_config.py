@@ -94,6 +94,17 @@ def test_configure_adds_to_what_the_config_already_has(policy: Path) -> None:
     }
 
 
+def test_configure_can_write_to_a_spawner_class_that_overrides_spawner(policy: Path) -> None:
+    c = Config()
+    c.KubeSpawner.environment = {"TZ": "UTC"}  # what Zero to JupyterHub's extraEnv becomes
+
+    configure(c, policy=policy, url="http://hub:10101", spawner="KubeSpawner")
+
+    assert c.KubeSpawner.environment["WORKATO_TOKEN_SERVICE_URL"].startswith("http://hub:10101/")
+    assert c.KubeSpawner.environment["TZ"] == "UTC"
+    assert "access:services!service=workato-tokens" in c.KubeSpawner.server_token_scopes
+
+
 def test_configure_wraps_callable_server_scopes(policy: Path) -> None:
     c = Config()
     c.Spawner.server_token_scopes = lambda spawner: ["access:servers!server", f"x!{spawner}"]

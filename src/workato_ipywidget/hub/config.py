@@ -24,7 +24,12 @@ DEFAULT_SERVER_SCOPES = ("users:activity!user", "access:servers!server")
 
 
 def configure(
-    c: Any, *, policy: str | os.PathLike[str], name: str = DEFAULT_NAME, url: str | None = None
+    c: Any,
+    *,
+    policy: str | os.PathLike[str],
+    name: str = DEFAULT_NAME,
+    url: str | None = None,
+    spawner: str = "Spawner",
 ) -> Policy:
     """Add the Workato token service to a JupyterHub config.
 
@@ -34,6 +39,9 @@ def configure(
         name: the service's name; its URL path is ``/services/<name>/``.
         url: where the service listens, e.g. ``http://hub:10101`` in Kubernetes; default a
             free port on 127.0.0.1 (user servers on the hub's machine).
+        spawner: the config section the scopes and environment go to: ``"Spawner"``, or the
+            spawner class whose own settings would override it (Zero to JupyterHub sets
+            ``c.KubeSpawner.environment``, so pass ``"KubeSpawner"`` there).
 
     Returns:
         The checked policy.
@@ -83,12 +91,12 @@ def configure(
             "groups": sorted(checked.group_grants),
         },
     ]
-    spawner = c.Spawner
-    spawner.server_token_scopes = _with_scope(
-        spawner.get("server_token_scopes"), access_scope(name)
+    section = c[spawner]
+    section.server_token_scopes = _with_scope(
+        section.get("server_token_scopes"), access_scope(name)
     )
-    spawner.environment = {
-        **dict(spawner.get("environment") or {}),
+    section.environment = {
+        **dict(section.get("environment") or {}),
         URL_ENV: f"{base}/services/{name}/",
     }
     return checked
