@@ -7,8 +7,8 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import ALICE, BOB
 from hub_harness import SERVICE, VENDOR_ID, HubProcess, KernelProbe
+from hub_team import ALICE, BOB
 
 
 def audit_for(hub: HubProcess, **fields: Any) -> list[dict[str, Any]]:
