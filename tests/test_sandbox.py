@@ -335,6 +335,18 @@ def test_unknown_connection_is_refused(sandbox: Sandbox, connection_id: int | st
     assert response.config()["targetOrigin"] == PAGE_ORIGIN
 
 
+@pytest.mark.parametrize(
+    ("connection_id", "named"), [(7, "no connection 7;"), ("abc", "no connection 'abc';")]
+)
+def test_the_unknown_connection_page_names_the_connection_and_the_customer(
+    sandbox: Sandbox, connection_id: int | str, named: str
+) -> None:
+    response = page(sandbox, sandbox.signer.sign("acme"), connection_id)
+
+    message = response.config()["error"]["message"]
+    assert f"customer 'acme' (the token's sub) has {named}" in message
+
+
 def test_refusals_are_logged_without_the_token(sandbox: Sandbox) -> None:
     token = sandbox.signer.sign("acme")
     page(sandbox, token)

@@ -10,17 +10,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from .api import AsyncEmbeddedApi, EmbeddedApi
+    from .endpoints import DataCenter
+    from .errors import (
         ApiConnectionError,
         ApiError,
         AuthenticationError,
-        Connection,
-        Customer,
-        EmbeddedApi,
         NotFoundError,
         RateLimitError,
+        RecipeStartError,
     )
-    from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
     from .hub import HubSigner, HubSignerError
     from .page import EmbeddedPage
@@ -38,6 +37,18 @@ if TYPE_CHECKING:
         Unloaded,
     )
     from .rate_limits import RateLimits
+    from .records import (
+        Connection,
+        Customer,
+        ErrorParts,
+        Folder,
+        Job,
+        JobLine,
+        Project,
+        Recipe,
+        RecipeConfig,
+        to_frame,
+    )
     from .sandbox import Sandbox
     from .signing import Signer
     from .token import ExternalId, InvalidKeyError, TokenSigner
@@ -59,13 +70,23 @@ _EXPORTS = {
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
     "EmbeddedApi": "api",
-    "Connection": "api",
-    "Customer": "api",
-    "ApiError": "api",
-    "AuthenticationError": "api",
-    "NotFoundError": "api",
-    "RateLimitError": "api",
-    "ApiConnectionError": "api",
+    "AsyncEmbeddedApi": "api",
+    "Connection": "records",
+    "Customer": "records",
+    "Recipe": "records",
+    "RecipeConfig": "records",
+    "Job": "records",
+    "JobLine": "records",
+    "ErrorParts": "records",
+    "Folder": "records",
+    "Project": "records",
+    "to_frame": "records",
+    "ApiError": "errors",
+    "AuthenticationError": "errors",
+    "NotFoundError": "errors",
+    "RateLimitError": "errors",
+    "ApiConnectionError": "errors",
+    "RecipeStartError": "errors",
     "RateLimits": "rate_limits",
     "Sandbox": "sandbox",
     "Event": "protocol",
@@ -83,6 +104,7 @@ _EXPORTS = {
 __all__ = [
     "ApiConnectionError",
     "ApiError",
+    "AsyncEmbeddedApi",
     "AuthenticationError",
     "Click",
     "Connection",
@@ -94,18 +116,26 @@ __all__ = [
     "EmbeddedApi",
     "EmbeddedPage",
     "ErrorMessage",
+    "ErrorParts",
     "Event",
     "ExternalId",
+    "Folder",
     "HeightChange",
     "HubSigner",
     "HubSignerError",
     "InvalidKeyError",
+    "Job",
+    "JobLine",
     "Loaded",
     "LoggedEvent",
     "Navigated",
     "NotFoundError",
+    "Project",
     "RateLimitError",
     "RateLimits",
+    "Recipe",
+    "RecipeConfig",
+    "RecipeStartError",
     "Rejected",
     "Sandbox",
     "Signer",
@@ -114,6 +144,7 @@ __all__ = [
     "Unloaded",
     "WorkatoFrame",
     "__version__",
+    "to_frame",
 ]
 
 

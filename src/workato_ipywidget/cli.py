@@ -23,7 +23,7 @@ from .endpoints import DataCenter
 from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner
 
 if TYPE_CHECKING:
-    from .api import Connection
+    from .records import Connection
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
@@ -134,7 +134,8 @@ def connections(
     runtime: bool,
 ) -> None:
     """Print a table of a customer's connections from Workato's Embedded API."""
-    from .api import ApiError, EmbeddedApi
+    from .api import EmbeddedApi
+    from .errors import ApiError
 
     token = os.environ.get(api_token_env)
     if not token:

@@ -37,7 +37,8 @@ from .widget import ConnectionWidget
 if TYPE_CHECKING:
     import pandas
 
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
 __all__ = ["ChangeCallback", "ConnectionsPanel"]
 
@@ -328,7 +329,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             raise ImportError(
                 'connections_frame() needs pandas: pip install "workato-ipywidget[pandas]"'
             ) from None
-        from .api import Connection
+        from .records import Connection
 
         names = [f.name for f in dataclasses.fields(Connection) if f.name != "extra"]
         data = [

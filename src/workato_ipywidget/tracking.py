@@ -24,7 +24,7 @@ from .protocol import MAX_ERROR_TEXT, clean_text
 from .redaction import redact
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection
+    from .records import Connection
 
 __all__ = [
     "LIST_REQUESTS_PER_MINUTE",
@@ -110,7 +110,7 @@ def customer_label(customer_id: object) -> str:
 def describe_api_failure(what: str, exc: BaseException, customer: object = None) -> str:
     """A one-paragraph reason for a failed read of `customer`'s connections, for `error` and
     log lines, with what to check for an unknown customer or a refused token; never a token."""
-    from .api import ApiError, AuthenticationError, NotFoundError
+    from .errors import ApiError, AuthenticationError, NotFoundError
 
     if isinstance(exc, NotFoundError) and customer is not None:
         text = (
@@ -228,7 +228,7 @@ class Poller:
             run.thread.join(timeout)
 
     def _loop(self, run: _Run) -> None:
-        from .api import RateLimitError
+        from .errors import RateLimitError
 
         deadline = None if self._limit is None else time.monotonic() + self._limit
         wait = self._every

@@ -21,7 +21,8 @@ from .callbacks import call_each
 from .frame import Callback, LoggedEvent, WorkatoFrame
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
 __all__ = ["ConnectionWidget", "LoggedEvent"]
 

@@ -13,13 +13,19 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..endpoints import normalize_origin as canonical_origin
-from .state import Customer, SandboxState
+from .records import StoredCustomer
+from .state import SandboxState
 
 LEEWAY_SECONDS = 30
 """Clock skew tolerated for `exp` and `iat`."""
 
 MAX_AGE_WITHOUT_EXP = 60 * 60
 """A token without `exp` is refused once its `iat` is older than this."""
+
+MAX_TIMESTAMP = 253_402_300_799
+"""The last second of the year 9999: a time claim beyond it (or an infinite one) is refused
+before any arithmetic, so that no claim can overflow a float or a datetime."""
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 class Refused(Exception):
@@ -37,14 +43,14 @@ class VerifiedToken:
     """The claims of a token whose signature, lifetime and uniqueness have been checked."""
 
     vendor_id: str
-    customer: Customer
+    customer: StoredCustomer
     """The customer the `sub` names, by its id or "E" + its URL-encoded external id."""
     user_id: str | None
     jti: str
     origin: str | None
 
 
-def normalize_origin(value: object) -> str | None:
+def origin_or_none(value: object) -> str | None:
     """The origin in the canonical form browsers report, or None if `value` is not one."""
     try:
         return canonical_origin(value)
@@ -58,9 +64,9 @@ def unverified_origin(token: str | None) -> str | None:
         return None
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError):
         return None
-    return normalize_origin(claims.get("origin"))
+    return origin_or_none(claims.get("origin"))
 
 
 def _split_sub(sub: object) -> tuple[str, str, str | None]:
@@ -91,12 +97,13 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError):
         raise Refused(
             "invalid_token",
             "the token is not a well-formed JWT; expected three base64url parts "
             "header.payload.signature with JSON header and payload",
         ) from None
+    _check_time_claims(unverified)
     if header.get("alg") != "RS256":
         raise Refused(
             "invalid_token",
@@ -127,7 +134,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
         raise Refused("invalid_token", "the token's jti must be a non-empty string, e.g. a nanoid")
     origin: str | None = None
     if "origin" in claims:
-        origin = normalize_origin(claims["origin"])
+        origin = origin_or_none(claims["origin"])
         if origin is None:
             raise Refused(
                 "invalid_token",
@@ -151,6 +158,21 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
             "token, so sign a fresh one for every page load",
         )
     return VerifiedToken(vendor_id, customer, user_id, jti, origin)
+
+
+def _check_time_claims(claims: dict[str, Any]) -> None:
+    """Refuse a time claim that is no finite number of seconds before the year 10000."""
+    for name in _TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        finite = isinstance(value, int | float) and not isinstance(value, bool)
+        if not finite or not -MAX_TIMESTAMP <= value <= MAX_TIMESTAMP:
+            raise Refused(
+                "invalid_token",
+                f"the token's {name} must be a time in seconds since the epoch, at most "
+                f"{MAX_TIMESTAMP} (the year 9999); sign with a lifetime of minutes",
+            )
 
 
 def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str, Any]:
@@ -182,7 +204,7 @@ def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str,
             f"the signature does not match the public key registered for vendor "
             f"{_short(vendor_id)}; sign with the private key whose public half is registered",
         ) from None
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError) as exc:
         raise Refused(
             "invalid_token", f"the token failed verification ({type(exc).__name__})"
         ) from None
