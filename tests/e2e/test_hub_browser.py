@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from e2e_notebook import NotebookPage, write_notebook
-from e2e_widget import connect, status_lines, wait_loaded
+from e2e_widget import connect, frames, status_lines, wait_loaded
 from playwright.sync_api import Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
@@ -94,23 +94,29 @@ def log_in(page: Page, hub: HubProcess, user: str) -> None:
     page.wait_for_url(f"**/user/{user}/**", timeout=60_000)
 
 
+def open_hub_notebook(page: Page, hub: HubProcess, cells: list[str]) -> NotebookPage:
+    """Log in as the user, write a notebook into their home and open it in their JupyterLab."""
+    server = HubUserServer(hub, USER)
+    path = write_notebook(server, cells)  # type: ignore[arg-type]
+    hub.chown_tree(USER, server.root_dir / path)
+    log_in(page, hub, USER)
+    return NotebookPage(page, server, path).open()  # type: ignore[arg-type]
+
+
+def widget_cell(sandbox: Sandbox, customer: str) -> str:
+    return (
+        "import os\n"
+        "from workato_ipywidget import ConnectionWidget, HubSigner\n"
+        f"w = ConnectionWidget(1, signer=HubSigner(), customer_id={customer!r}, "
+        f"base_url={sandbox.base_url!r})\n"
+        "w"
+    )
+
+
 def test_a_hub_users_keyless_kernel_shows_a_widget_and_authorize_reaches_python(
     page: Page, hub: HubProcess, hub_sandbox: Sandbox
 ) -> None:
-    server = HubUserServer(hub, USER)
-    path = write_notebook(
-        server,  # type: ignore[arg-type]
-        [
-            "import os\n"
-            "from workato_ipywidget import ConnectionWidget, HubSigner\n"
-            f"w = ConnectionWidget(1, signer=HubSigner(), customer_id='acme', "
-            f"base_url={hub_sandbox.base_url!r})\n"
-            "w",
-        ],
-    )
-    hub.chown_tree(USER, server.root_dir / path)
-    log_in(page, hub, USER)
-    notebook = NotebookPage(page, server, path).open()  # type: ignore[arg-type]
+    notebook = open_hub_notebook(page, hub, [widget_cell(hub_sandbox, "acme")])
 
     notebook.run_cell(0)
     wait_loaded(page)
@@ -125,4 +131,24 @@ def test_a_hub_users_keyless_kernel_shows_a_widget_and_authorize_reaches_python(
     assert mint["user"] == USER
     assert mint["origin"] == hub.origin
     notebook.close_probe()
-    server.shutdown_all_sessions()
+    notebook.server.shutdown_all_sessions()
+
+
+def test_a_customer_the_user_is_not_granted_shows_the_services_refusal_in_the_view(
+    page: Page, hub: HubProcess, hub_sandbox: Sandbox
+) -> None:
+    notebook = open_hub_notebook(page, hub, [widget_cell(hub_sandbox, "globex")])
+
+    notebook.run_cell(0)
+
+    status = status_lines(page).first
+    expect(status).to_have_attribute("data-status", "error")
+    expect(status).to_contain_text(f"{USER} may not act for customer globex")
+    assert "workato_dl_token=" not in (frames(page).first.get_attribute("src") or "")
+    events = notebook.kernel.value("[e.event.message for e in w.events]")
+    assert any("may not act for customer globex" in message for message in events)
+    assert any(
+        line["event"] == "refused" and line["customer"] == "globex" for line in hub.audit_lines()
+    )
+    notebook.close_probe()
+    notebook.server.shutdown_all_sessions()

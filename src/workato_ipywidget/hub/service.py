@@ -327,7 +327,7 @@ async def _serve(
     host = parsed.hostname or "127.0.0.1"
     if ip is None:
         ip = host if host in ("127.0.0.1", "::1", "localhost") else ""
-    server = make_app(service, prefix).listen(parsed.port or 80, address=ip, xheaders=True)
+    server = make_app(service, prefix).listen(parsed.port or 80, address=ip)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
