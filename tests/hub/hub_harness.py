@@ -58,38 +58,97 @@ def missing_tools(*, unix_users: bool) -> str | None:
     return None
 
 
-def python_for_users() -> Path:
+IMPORTS_CHECK = "import jupyterhub.singleuser, jupyterlab, ipykernel, workato_ipywidget.hub"
+
+
+def python_for_users(force_copy: bool = False) -> Path:
     """An interpreter other Unix users can run that imports this test venv's packages.
 
-    The test venv's own python may link to an interpreter under a directory only its owner can
-    enter (pyenv under /root here); then a venv of the system's Python of the same version is made
-    (once, world-readable) whose site-packages reads the test venv's, so each user's server and
-    kernels run this checkout's code, as a shared read-only environment does on a real hub.
+    A real hub's users share a read-only environment; here that is the test venv. Others may
+    not be able to use it as it is: its python may link to an interpreter under a directory only
+    its owner can enter (pyenv under /root), and the checkout itself may sit in such a directory.
+    Then a venv of a Python others can run (the system's, of the same version) is made in the
+    temp directory: first one that reads the test venv's site-packages in place; if a user still
+    cannot import from there, one holding a hard-linked copy of them and of this checkout's
+    package. Either way each user's server and kernels run this checkout's code.
     """
-    if _world_runnable(Path(sys.executable).resolve()):
-        return Path(sys.executable)
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    system = shutil.which(f"python{version}", path="/usr/local/bin:/usr/bin:/bin")
-    if system is None or not _world_runnable(Path(system).resolve()):
+    if not force_copy:
+        if _world_runnable(Path(sys.executable).resolve()) and _others_can_import(
+            Path(sys.executable)
+        ):
+            return Path(sys.executable)
+        linked = _bridge_venv(copy=False)
+        if _others_can_import(linked):
+            return linked
+    copied = _bridge_venv(copy=True)
+    if not _others_can_import(copied):
         raise RuntimeError(
-            f"other users cannot run {sys.executable} and there is no system python{version} "
-            "they can run; install it (apt-get install python3) or use a world-readable venv"
+            f"other Unix users cannot import the test environment even from a copy in {copied}; "
+            "see the output above"
         )
+    return copied
+
+
+def _bridge_venv(*, copy: bool) -> Path:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(sys.executable).resolve()
+    if not _world_runnable(base):
+        found = shutil.which(f"python{version}", path="/usr/local/bin:/usr/bin:/bin")
+        if found is None or not _world_runnable(Path(found).resolve()):
+            raise RuntimeError(
+                f"other users cannot run {sys.executable} and there is no system python{version} "
+                "they can run; install it (apt-get install python3) or use a world-readable venv"
+            )
+        base = Path(found)
     site = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
-    bridge = Path(tempfile.gettempdir()) / f"workato-hub-python{version}"
+    bridge = Path(tempfile.gettempdir()) / f"workato-hub-python{version}{'-copy' if copy else ''}"
+    if copy:
+        shutil.rmtree(bridge, ignore_errors=True)  # a copy of today's checkout, not an old one
     python = bridge / "bin" / "python"
     if not python.exists():
-        subprocess.run([system, "-m", "venv", "--without-pip", str(bridge)], check=True)
-    target = bridge / "lib" / f"python{version}" / "site-packages" / "workato_test_venv.pth"
-    target.write_text(f"import site; site.addsitedir({str(site)!r})\n")
+        subprocess.run([str(base), "-m", "venv", "--without-pip", str(bridge)], check=True)
+    target = bridge / "lib" / f"python{version}" / "site-packages"
+    if copy:
+        _link_copy(site, target)
+        _link_copy(REPO / "src" / "workato_ipywidget", target / "workato_ipywidget")
+    else:
+        (target / "workato_test_venv.pth").write_text(
+            f"import site; site.addsitedir({str(site)!r})\n"
+        )
     for shared in ("share/jupyter", "etc/jupyter"):  # Lab's assets, server extensions, kernels
-        link = bridge / shared
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(Path(sys.prefix) / shared)
+        where = bridge / shared
+        if copy:
+            _link_copy(Path(sys.prefix) / shared, where)
+        elif not where.exists():
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.symlink_to(Path(sys.prefix) / shared)
     for path in [bridge, *(p for p in bridge.rglob("*") if not p.is_symlink())]:
-        path.chmod(path.stat().st_mode | 0o055 if path.is_dir() else path.stat().st_mode | 0o044)
+        path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
     return python
+
+
+def _link_copy(source: Path, target: Path) -> None:
+    """Copy a tree as hard links (the same files, new directories); a real copy across disks."""
+    target.mkdir(parents=True, exist_ok=True)
+    for flags in (["-al"], ["-a"]):
+        done = subprocess.run(["cp", *flags, f"{source}/.", str(target)], capture_output=True)
+        if done.returncode == 0:
+            return
+    raise RuntimeError(f"could not copy {source} to {target}: {done.stderr.decode()}")
+
+
+def _others_can_import(python: Path) -> bool:
+    """Whether an unprivileged account (nobody) can run `python` and import the servers' code."""
+    if os.geteuid() != 0:
+        return True  # not root: the servers run as this account anyway
+    done = subprocess.run(
+        ["runuser", "-u", "nobody", "--", str(python), "-c", IMPORTS_CHECK],
+        capture_output=True,
+        cwd="/",
+    )
+    if done.returncode != 0:
+        print(f"{python} for other users: {done.stderr.decode()[-600:]}", file=sys.stderr)
+    return done.returncode == 0
 
 
 def _world_runnable(path: Path) -> bool:
