@@ -139,6 +139,7 @@ def test_a_request_without_a_hub_token_is_refused_with_401_and_audited(
 
     assert answer["status"] == 401
     assert "no hub token" in answer["error"]
+    assert "customer acme" in answer["error"]
     [line, *_] = audit_for(hub, event="refused", user=None, reason=answer["error"])
     assert line["customer"] == "acme"
     assert line["token_id"] is None

@@ -23,6 +23,7 @@ from typing import Any
 
 import tornado.web
 
+from .. import protocol
 from ..endpoints import normalize_origin
 from ..token import InvalidKeyError, TokenSigner, id_segment
 from .audit import AuditLog
@@ -175,15 +176,20 @@ class SignHandler(tornado.web.RequestHandler):
             if isinstance(body, dict):
                 customer = customer or body.get("customer_id")
                 origin = origin or body.get("origin")
+            reason = refusal.reason
+            if isinstance(customer, (str, int)) and not isinstance(customer, bool):
+                shown = protocol.clean_text(str(customer), 80)
+                if f"customer {shown}" not in reason:
+                    reason += f" (a request for customer {shown})"
             service.audit.refused(
-                reason=refusal.reason,
+                reason=reason,
                 user=caller.name if caller else None,
                 customer=customer,
                 origin=origin,
                 token_id=caller.token_id if caller else None,
             )
             self.set_status(refusal.status)
-            self.finish({"error": refusal.reason})
+            self.finish({"error": reason})
             return
         self.set_header("Cache-Control", "no-store")
         self.finish({"token": token})
