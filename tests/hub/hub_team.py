@@ -39,6 +39,24 @@ def raw_post(body, token="server"):
     except _error.HTTPError as exc:
         return {"status": exc.code, **_json.loads(exc.read())}
 
+def burst(customer, origin, count, at):
+    """`count` HubSigner().sign calls at once from threads, started at the time `at`."""
+    import threading, time
+    tokens, errors = [None] * count, []
+    signer = HubSigner()
+    def one(i):
+        try:
+            tokens[i] = signer.sign(customer, origin=origin)
+        except HubSignerError as exc:
+            errors.append(str(exc))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    time.sleep(max(0.0, at - time.time()))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"tokens": tokens, "errors": errors}
+
 def try_read(path):
     """"read", or the name of the exception reading the file raised."""
     try:

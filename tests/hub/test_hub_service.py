@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -72,6 +73,26 @@ def test_each_mint_is_also_an_audit_line_on_the_services_stdout(
     line = next(ln for ln in hub.stdout_path.read_text().splitlines() if jti in ln)
     assert '"event":"mint"' in line
     assert token not in hub.stdout_path.read_text()
+
+
+def test_concurrent_requests_from_two_users_each_come_back_for_their_own_customer(
+    hub: HubProcess, alice: KernelProbe, bob: KernelProbe
+) -> None:
+    at = time.time() + 1.0  # both kernels fire together
+    with ThreadPoolExecutor(2) as pool:
+        runs = {
+            user: pool.submit(kernel.value, f"burst({customer!r}, {hub.origin!r}, 10, {at})", 60)
+            for user, kernel, customer in ((ALICE, alice, "acme"), (BOB, bob, "globex"))
+        }
+    minted = {line["jti"]: line for line in hub.audit_lines() if line["event"] == "mint"}
+
+    for user, customer in ((ALICE, "acme"), (BOB, "globex")):
+        result = runs[user].result()
+        assert result["errors"] == []
+        claims = [verified(hub, token) for token in result["tokens"]]
+        assert {c["sub"] for c in claims} == {f"{VENDOR_ID}:{customer}"}
+        assert len({c["jti"] for c in claims}) == 10
+        assert {minted[c["jti"]]["user"] for c in claims} == {user}
 
 
 # --- refusals ------------------------------------------------------------------------------------
