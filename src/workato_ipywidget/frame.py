@@ -49,7 +49,13 @@ _MAX_ORIGIN_SHOWN = 200
 
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
-    """One accepted event from a view's iframe, with when it arrived (UTC) and from which view."""
+    """One accepted event from a view's iframe, with when it arrived and from which view.
+
+    Attributes:
+        at: When the kernel received it (UTC).
+        view: The id of the view whose iframe sent it.
+        event: The typed event.
+    """
 
     at: datetime
     view: str
@@ -97,6 +103,34 @@ class WorkatoFrame(anywidget.AnyWidget):
         max_events: int = 200,
         **kwargs: Any,
     ) -> None:
+        """Set up the iframe core; a subclass says what the iframe shows.
+
+        Give one token source: `signer` with `customer_id`, a `token_provider`, or a `token`.
+
+        Args:
+            signer: Signs a fresh token for every view.
+            customer_id: The customer (managed user) the page acts for: Workato's id or an
+                `ExternalId`.
+            user_id: A user of that customer, when the page acts for one.
+            token_provider: Called with the page's origin, returns a token minted elsewhere.
+            token: One token minted elsewhere (single use: a second view or a reload needs
+                another).
+            data_center: Workato's data center: ``"us"``, ``"eu"``, ``"jp"``, ``"sg"``,
+                ``"au"``, ``"il"``, ``"trial"`` or ``"cn"``.
+            base_url: Workato's base URL instead of a data center's (https, or http on
+                loopback, e.g. a `Sandbox`).
+            trusted_origins: More origins to accept the iframe's messages from.
+            diagnose_after: Seconds a loaded iframe may stay silent before the widget explains
+                why in `error`; None turns the diagnosis off.
+            new_tab_link: Show "Open in a new tab" on the status line; None shows it where the
+                frontend needs it (VS Code).
+            max_events: How many recent events `events` keeps.
+            **kwargs: Passed to `anywidget.AnyWidget`.
+
+        Raises:
+            TypeError: No token source or more than one, or an argument of the wrong type.
+            ValueError: A value out of range (an origin, `max_events`, `diagnose_after`).
+        """
         if new_tab_link is not None and not isinstance(new_tab_link, bool):
             raise TypeError(
                 "new_tab_link must be True, False or None (shown where the frontend needs it), "
@@ -142,11 +176,27 @@ class WorkatoFrame(anywidget.AnyWidget):
         return tuple(self._events)
 
     def on_error(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(event)` for each error: iframe errors, failed loads, silent iframes."""
+        """Call `callback(event)` for each error: iframe errors, failed loads, silent iframes.
+
+        Args:
+            callback: Called with each `ErrorMessage`.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return self._subscribe("error", callback, remove)
 
     def on_message(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(event)` for every accepted event from any view."""
+        """Call `callback(event)` for every accepted event from any view.
+
+        Args:
+            callback: Called with each event.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return self._subscribe("message", callback, remove)
 
     def reload(self) -> None:
@@ -163,7 +213,22 @@ class WorkatoFrame(anywidget.AnyWidget):
         """Wait until trait `name` satisfies `predicate`, and return its value.
 
         Works inside a running cell: the page's messages are custom comm messages, which
-        ipykernel >= 7.4 handles while a cell awaits. Raises TimeoutError with the last value.
+        ipykernel >= 7.4 handles while a cell awaits.
+
+        Args:
+            name: A state trait, e.g. ``"status"`` or ``"connected"``.
+            predicate: Called with each value; the wait ends when it returns a truthy value.
+            timeout: Seconds to wait, or None to wait as long as it takes.
+
+        Returns:
+            The trait's value that satisfied `predicate`.
+
+        Raises:
+            TimeoutError: `timeout` passed first; the message holds the last value.
+            ValueError: `name` is not a state trait, or `timeout` is not a number >= 0.
+            TypeError: `predicate` is not callable.
+            RuntimeError: Messages cannot arrive while a cell awaits here (marimo, Voila, an
+                older ipykernel); the message names what to use instead.
         """
         if name not in self._STATE_TRAITS:
             raise ValueError(

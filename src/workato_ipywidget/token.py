@@ -58,6 +58,9 @@ class ExternalId:
     """A customer or user id from the vendor's own system, e.g. ``ExternalId("AM10:XV303")``.
 
     Workato writes it as ``"E"`` + the URL-encoded id, so it may hold ``:`` and any other character.
+
+    Attributes:
+        value: The id as your system writes it (not empty).
     """
 
     value: str
@@ -80,9 +83,18 @@ IdLike: TypeAlias = str | int | ExternalId
 class TokenSigner:
     """Signs RS256 tokens that let Workato's embedded pages act for one of a vendor's customers.
 
-    ``private_key`` is PEM text or bytes (PKCS#1 or PKCS#8, optionally encrypted with
-    ``passphrase``), the path of a PEM file, or a cryptography RSA private key. ``ttl`` is the
-    token lifetime in seconds (``exp`` claim), or None for no ``exp``.
+    The key is loaded and checked once, here; it never appears in a repr, an error or a log.
+
+    Args:
+        vendor_id: Your Workato vendor id (the "API key" of Workato's JWT sample).
+        private_key: PEM text or bytes (PKCS#1 or PKCS#8, optionally encrypted), the path of a
+            PEM file, or a cryptography RSA private key, of at least 2048 bits.
+        passphrase: The passphrase of an encrypted key.
+        ttl: The token lifetime in seconds (``exp`` claim), or None for no ``exp``.
+
+    Raises:
+        InvalidKeyError: The key cannot be read or used to sign Workato tokens (the message says
+            why and how to make one that can).
     """
 
     __slots__ = ("_key", "_public_key_pem", "_ttl", "_vendor_id")
@@ -133,6 +145,14 @@ class TokenSigner:
 
         Every token has a new ``jti``; ``origin`` must be the embedding page's origin, which Workato
         checks against the customer's or vendor's allowlist.
+
+        Args:
+            customer_id: The customer (managed user): Workato's id or an `ExternalId`.
+            user_id: A user of that customer, when the page acts for one.
+            origin: The origin of the page that embeds Workato's, e.g. ``"http://localhost:8888"``.
+
+        Returns:
+            The signed token (a JWT).
         """
         sub = self.subject(customer_id, user_id=user_id)
         iat = int(time.time())
@@ -147,7 +167,12 @@ class TokenSigner:
         return (signing_input + b"." + _b64url(signature)).decode("ascii")
 
     def subject(self, customer_id: IdLike, *, user_id: IdLike | None = None) -> str:
-        """Return the ``sub`` claim, ``vendor:customer[:user]``; refuses ids that cannot be one."""
+        """Return the ``sub`` claim, ``vendor:customer[:user]``; refuses ids that cannot be one.
+
+        Args:
+            customer_id: The customer (managed user): Workato's id or an `ExternalId`.
+            user_id: A user of that customer, or None.
+        """
         sub = f"{self._vendor_id}:{_id_segment(customer_id, 'customer_id')}"
         if user_id is not None:
             sub += ":" + _id_segment(user_id, "user_id")

@@ -113,7 +113,7 @@ class PageHandler(BaseHandler):
 class ConnectionPageHandler(PageHandler):
     """Workato's connection iframe: strict token checks, then the page or an error page.
 
-    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
+    Origin allowlist: when `allowed_origins` is set and the token's `origin` claim is
     missing or not listed, the page still renders with status 200 but posts nothing, which is
     how Workato fails for an origin missing from its allowlist. That silence is recorded as an
     `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
