@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -205,6 +207,18 @@ def test_a_token_without_the_access_scope_is_refused_naming_the_role(
     assert f"'{SERVICE}-users'" in answer["error"]
     [line] = audit_for(hub, event="refused", user=ALICE, token_id=token_id)
     assert line["customer"] == "acme"
+
+
+def test_a_service_token_through_the_proxy_is_refused_since_grants_name_users(
+    hub: HubProcess,
+) -> None:
+    body = {"customer_id": "acme", "origin": hub.origin}
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        hub.request("POST", f"/services/{SERVICE}/sign", body)  # as the admin service
+
+    assert caught.value.code == 403
+    assert "not a hub user" in json.loads(caught.value.read())["error"]
+    assert audit_for(hub, event="refused", user=None, customer="acme", token_id=None)
 
 
 # --- isolation: what a user's kernel cannot reach -------------------------------------------------

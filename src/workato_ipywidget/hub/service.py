@@ -92,6 +92,12 @@ class TokenService:
                 "the hub does not know this token (expired or revoked?); restart your server "
                 "from the hub's control panel for a fresh one",
             )
+        if model.get("kind", "user") != "user":
+            raise Refusal(
+                403,
+                f"the token belongs to the {model.get('kind')} {model.get('name')!r}, not a hub "
+                "user; the policy's grants name users and groups, so only users get tokens",
+            )
         caller = _Caller(
             name=str(model.get("name")),
             groups=tuple(str(g) for g in model.get("groups") or ()),
