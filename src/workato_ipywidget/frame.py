@@ -24,7 +24,8 @@ from . import endpoints, protocol
 from .callbacks import call_each, subscribe
 from .checks import check_seconds, check_whole_number
 from .redaction import redact
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike
 from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 
@@ -100,7 +101,7 @@ class WorkatoFrame(anywidget.AnyWidget):
     def __init__(
         self,
         *,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         customer_id: IdLike | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,

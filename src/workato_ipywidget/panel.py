@@ -33,7 +33,8 @@ from .connection_state import classify
 from .frame import BUNDLE, MAX_VIEW_ID
 from .poller import CoalescedReads, Poller, check_interval
 from .redaction import redact
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike
 from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
@@ -112,7 +113,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         customer_id: IdLike,
         *,
         api: EmbeddedApi,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,
