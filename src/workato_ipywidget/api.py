@@ -199,6 +199,7 @@ class _Client:
                     call.method,
                     call.path,
                 )
+            body = None  # a verbose traceback shows this frame's locals: not the answer
             raise failure  # outside the except: no chain to the answer or to httpx
 
     def _perform(self, call: Call) -> _Script[Any]:
@@ -280,6 +281,10 @@ class _Client:
     def _failure(self, exc: Exception) -> _Failure:
         """What an exception of the HTTP exchange means, as text without URLs or headers."""
         kind = type(exc).__name__
+        if isinstance(exc, RuntimeError) and "closed" in str(exc):  # httpx after close()
+            return _Failure(
+                f"this {type(self).__name__} was closed; build a new one", answered=False
+            )
         if isinstance(exc, httpx.TimeoutException):
             return _Failure(
                 f"{self._host} did not answer within the {self._timeout:g} s timeout ({kind}); "
@@ -332,8 +337,11 @@ def _signed_like(method: Callable[..., Any], plan: Callable[..., Any], owner: st
     method.__doc__ = plan.__doc__
     signature = inspect.signature(plan)
     this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    returns = signature.return_annotation  # "Plan[list[Recipe]]": the method gives list[Recipe]
+    if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+        returns = returns[len("Plan[") : -1]
     method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[this, *signature.parameters.values()]
+        parameters=[this, *signature.parameters.values()], return_annotation=returns
     )
 
 

@@ -94,11 +94,15 @@ class Call:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the client keeps of an HTTP answer: plain values, no request, no headers object."""
+    """What the client keeps of an HTTP answer: plain values, no request, no headers object.
+
+    Its repr leaves out the reason and the body: a verbose traceback shows the locals holding
+    an answer, and a server may echo the token in either.
+    """
 
     status: int
-    reason: str
-    content: bytes
+    reason: str = field(repr=False)
+    content: bytes = field(repr=False)
     retry_after: str | None = None
 
 
@@ -367,6 +371,18 @@ def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+def _check_changes(method: str, fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Refuse an update of no field, or of a field Workato's update does not take."""
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise TypeError(
+            f"{method}() cannot change {', '.join(unknown)}; Workato's update accepts "
+            f"{', '.join(sorted(allowed))}"
+        )
+    if not fields:
+        raise TypeError(f"{method}() needs at least one field to change, e.g. name=")
+
+
 def _paged(
     call: Call, cls: type[_Rec], *keys: str, per_page: int = PER_PAGE
 ) -> Generator[Call, Any, list[_Rec]]:
@@ -481,14 +497,7 @@ def update_connection(
     Returns:
         The connection as Workato now has it.
     """
-    unknown = sorted(set(fields) - _CONNECTION_FIELDS)
-    if unknown:
-        raise TypeError(
-            f"update_connection() cannot change {', '.join(unknown)}; Workato's update "
-            f"accepts {', '.join(sorted(_CONNECTION_FIELDS))}"
-        )
-    if not fields:
-        raise TypeError("update_connection() needs at least one field to change, e.g. name=")
+    _check_changes("update_connection", fields, _CONNECTION_FIELDS)
     call = Call("PUT", _connection_path(customer_id, connection_id), "connections", json=fields)
     return _build(Connection, _one((yield call)), call)
 
@@ -590,14 +599,7 @@ def update_customer(customer_id: IdLike, **fields: Any) -> Plan[Customer]:
     Returns:
         The customer as Workato now has it.
     """
-    unknown = sorted(set(fields) - _CUSTOMER_FIELDS)
-    if unknown:
-        raise TypeError(
-            f"update_customer() cannot change {', '.join(unknown)}; Workato's update accepts "
-            f"{', '.join(sorted(_CUSTOMER_FIELDS))}"
-        )
-    if not fields:
-        raise TypeError("update_customer() needs at least one field to change, e.g. name=")
+    _check_changes("update_customer", fields, _CUSTOMER_FIELDS)
     call = Call("PUT", _customer_path(customer_id), "customers", json=dict(fields))
     return _build(Customer, _one((yield call)), call)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,7 +44,16 @@ Callback = Callable[[protocol.Event], object]
 
 MAX_VIEW_ID = 64
 """The longest view id a frontend message may carry (the JS makes 32-character ones)."""
-_MAX_LOGGED_REJECTIONS = 20
+_MAX_LOGGED_WARNINGS = 20
+"""Warnings of one kind a widget logs at WARNING; the rest go to DEBUG (a hostile page can send
+endless bad messages, and a log line each would flood the notebook)."""
+MAX_OPEN_TABS = 32
+"""Views of one widget that may have a page open in a new tab at once."""
+TAB_TOKENS_PER_MINUTE = 3
+"""New-tab tokens one view may get in a minute (each click of "Open in a new tab" is one)."""
+TAB_TOKENS_PER_MINUTE_IN_ALL = 20
+"""New-tab tokens all views of one widget may get in a minute."""
+_MINUTE = 60.0
 _MAX_ORIGIN_SHOWN = 200
 
 
@@ -153,8 +163,13 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._callbacks: dict[str, list[Callback]] = {kind: [] for kind in self._CALLBACK_KINDS}
         self._diagnosis: str | None = None  # the silent-iframe text in `error`, while shown
         self._status_before_diagnosis: str = "loading"
-        self._rejections = 0
+        self._warnings: collections.Counter[str] = collections.Counter()
         self._tabs: set[str] = set()  # views whose "Open in a new tab" page is open
+        # When new-tab tokens were minted, per view (bounded like _tabs) and in all.
+        self._tab_mints: collections.OrderedDict[str, collections.deque[float]] = (
+            collections.OrderedDict()
+        )
+        self._all_tab_mints: collections.deque[float] = collections.deque()
         self.on_msg(self._on_frontend_msg)
 
     # -- public API -------------------------------------------------------------------------
@@ -284,11 +299,11 @@ class WorkatoFrame(anywidget.AnyWidget):
     def _on_frontend_msg(self, _widget: object, content: object, _buffers: object) -> None:
         """Route one custom message from a view; anything malformed is logged and dropped."""
         if not isinstance(content, dict):
-            log.warning("ignored a frontend message that is not an object")
+            self._warn("frontend", "ignored a frontend message that is not an object")
             return
         view, kind = content.get("view"), content.get("kind")
         if not isinstance(view, str) or not 0 < len(view) <= MAX_VIEW_ID:
-            log.warning("ignored a frontend message without a valid view id")
+            self._warn("frontend", "ignored a frontend message without a valid view id")
             return
         if kind == "ready":
             self._load(view, content.get("origin"))
@@ -303,7 +318,11 @@ class WorkatoFrame(anywidget.AnyWidget):
         elif kind == "tab_closed":
             self._tab_closed(view)
         else:
-            log.warning("ignored a frontend message of unknown kind %.40r", redact(str(kind)))
+            self._warn(
+                "frontend",
+                "ignored a frontend message of unknown kind %.40r",
+                redact(str(kind)[:200]),
+            )
 
     def _load(self, view: str, origin: object) -> None:
         """Answer a view's `ready` with a URL holding a fresh token, or with why there is none."""
@@ -312,7 +331,7 @@ class WorkatoFrame(anywidget.AnyWidget):
             url = self._frame_url(self._mint(page_origin))
         except Exception as exc:
             message = _describe_load_failure(self._KIND, exc)
-            log.warning("%s: could not load a view: %s", self._describe_self(), message)
+            self._warn("load", "%s: could not load a view: %s", self._describe_self(), message)
             self.send({"kind": "load_error", "view": view, "message": message})
             self._clear_diagnosis()
             self._record(view, protocol.ErrorMessage(message=message, type="load_error"))
@@ -320,18 +339,52 @@ class WorkatoFrame(anywidget.AnyWidget):
         self.send({"kind": "load", "view": view, "url": url, "origins": list(self._trusted)})
 
     def _open_tab(self, view: str, origin: object) -> None:
-        """A view's "Open in a new tab" was clicked: a URL with a fresh single-use token for it."""
+        """A view's "Open in a new tab" was clicked: a URL with a fresh single-use token for it.
+
+        Bounded: at most MAX_OPEN_TABS views with a tab open, TAB_TOKENS_PER_MINUTE tokens a
+        minute for one view and TAB_TOKENS_PER_MINUTE_IN_ALL for the widget.
+        """
+        refusal = self._tab_refusal(view)
+        if refusal is not None:
+            self._warn("tab", "%s: refused a new tab: %s", self._describe_self(), refusal)
+            self.send({"kind": "tab_error", "view": view, "message": refusal})
+            return
         try:
             url = self._frame_url(self._mint(endpoints.normalize_origin(origin)))
         except Exception as exc:
             message = _describe_load_failure(self._KIND, exc)
-            log.warning("%s: could not open a new tab: %s", self._describe_self(), message)
+            self._warn("tab", "%s: could not open a new tab: %s", self._describe_self(), message)
             self.send({"kind": "tab_error", "view": view, "message": message})
             return
         log.info("%s: opened in a new tab", self._describe_self())
         self._tabs.add(view)
         self.send({"kind": "tab", "view": view, "url": url})
         self._tab_opened()
+
+    def _tab_refusal(self, view: str) -> str | None:
+        """Why `view` may not have a new-tab token now, or None (and then it is counted)."""
+        if view not in self._tabs and len(self._tabs) >= MAX_OPEN_TABS:
+            return (
+                f"{MAX_OPEN_TABS} views of this widget already have a tab open; close one "
+                "and try again"
+            )
+        now = time.monotonic()
+        mints = self._tab_mints.pop(view, None) or collections.deque()
+        for times in (mints, self._all_tab_mints):
+            while times and now - times[0] >= _MINUTE:
+                times.popleft()
+        if len(mints) >= TAB_TOKENS_PER_MINUTE or (
+            len(self._all_tab_mints) >= TAB_TOKENS_PER_MINUTE_IN_ALL
+        ):
+            if mints:
+                self._tab_mints[view] = mints
+            return "too many new tabs in a minute; wait a minute and try again"
+        mints.append(now)
+        self._all_tab_mints.append(now)
+        self._tab_mints[view] = mints  # the most recent last
+        while len(self._tab_mints) > MAX_OPEN_TABS:
+            self._tab_mints.popitem(last=False)
+        return None
 
     def _tab_closed(self, view: str) -> None:
         self._tabs.discard(view)
@@ -342,18 +395,12 @@ class WorkatoFrame(anywidget.AnyWidget):
     def _receive(self, view: str, message: object) -> None:
         result = protocol.parse(message)
         if isinstance(result, protocol.Rejected):
-            self._rejections += 1
-            level = logging.WARNING if self._rejections <= _MAX_LOGGED_REJECTIONS else logging.DEBUG
-            log.log(
-                level,
+            self._warn(
+                "rejected",
                 "%s: rejected a message from the iframe: %s",
                 self._describe_self(),
                 result.reason,
             )
-            if self._rejections == _MAX_LOGGED_REJECTIONS:
-                log.warning(
-                    "%s: further rejected messages are logged at DEBUG", self._describe_self()
-                )
             return
         self._clear_diagnosis()
         self._record(view, result)
@@ -429,6 +476,15 @@ class WorkatoFrame(anywidget.AnyWidget):
                 self.error = None
                 self.status = self._status_before_diagnosis
 
+    def _warn(self, topic: str, text: str, *args: object) -> None:
+        """Log a warning of one `topic`: the first _MAX_LOGGED_WARNINGS at WARNING, then DEBUG."""
+        self._warnings[topic] += 1
+        count = self._warnings[topic]
+        log.log(logging.WARNING if count <= _MAX_LOGGED_WARNINGS else logging.DEBUG, text, *args)
+        if count == _MAX_LOGGED_WARNINGS:
+            what = _WARNING_TOPICS.get(topic, "warnings like this")
+            log.warning("%s: further %s are logged at DEBUG", self._describe_self(), what)
+
     def _subscribe(self, kind: str, callback: Callback, remove: bool) -> Callable[[], None]:
         return subscribe(self._callbacks[kind], callback, remove, "one event")
 
@@ -436,6 +492,14 @@ class WorkatoFrame(anywidget.AnyWidget):
         callbacks = self._callbacks[kind]
         if callbacks:  # most events have none: no owner text to build for each
             call_each(callbacks, (event,), log, self._describe_self(), kind)
+
+
+_WARNING_TOPICS = {
+    "rejected": "rejected messages",
+    "frontend": "malformed frontend messages",
+    "load": "failed loads",
+    "tab": "refused new tabs",
+}
 
 
 def _check_diagnose_after(value: float | None) -> float | None:

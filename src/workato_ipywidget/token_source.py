@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 
 from . import protocol
-from .redaction import redact
+from .redaction import redact, remember
 from .token import IdLike, TokenSigner
 
 __all__ = ["TokenSourceFailed", "token_source"]
@@ -92,11 +92,14 @@ def token_source(
                 raise TokenSourceFailed(
                     protocol.clean_text(f"token_provider raised {type(exc).__name__}: {exc}")
                 ) from None
-            return _checked_token(value, "token_provider returned")
+            token = _checked_token(value, "token_provider returned")
+            remember(token)  # a token handed to a view is redacted wherever it comes back
+            return token
 
         return call_provider
     assert token is not None
     fixed = _checked_token(token, "token=")
+    remember(fixed)
     return lambda _origin: fixed
 
 
