@@ -348,6 +348,14 @@ def _job_error(job: Job) -> str:
     help="Serve the Embedded API with the token in this environment variable (default: random).",
 )
 @click.option("--rate-limits", is_flag=True, help="Apply Workato's documented API rate limits.")
+@click.option(
+    "--populate",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    metavar="N",
+    help="Also add N customers in realistic states, with connections, recipes and jobs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The seed of --populate.")
 def sandbox(
     host: str,
     port: int,
@@ -356,6 +364,8 @@ def sandbox(
     registrations: tuple[str, ...],
     api_token_env: str | None,
     rate_limits: bool,
+    populate: int,
+    seed: int,
 ) -> None:
     """Run the local Workato sandbox in the foreground until interrupted.
 
@@ -384,6 +394,7 @@ def sandbox(
         server.add_connection(connection_id, provider)
     for vendor_id, pem in keys:
         server.register_public_key(vendor_id, pem)
+    server.populate(populate, seed=seed)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with server:
@@ -391,6 +402,10 @@ def sandbox(
         click.echo(f"vendor id: {server.vendor_id}")
         for connection_id, provider in parsed:
             click.echo(f"connection {connection_id}: {provider} (customer acme)")
+        if populate:
+            click.echo(
+                f"{populate} more customers (seed {seed}): customer-1 to customer-{populate}"
+            )
         if api_token is None:
             click.echo("Embedded API token: random; pass --api-token-env VAR to choose it")
         click.echo("Press Ctrl-C to stop.")
