@@ -35,9 +35,7 @@ def assert_well_formed(figures: list[Figure]) -> None:
 
 
 @pytest.mark.parametrize(
-    "module",
-    [signing, imports, bundle, sandbox, sandbox_scale, pacing],
-    ids=lambda m: m.__name__,
+    "module", [signing, imports, bundle, sandbox, sandbox_scale, pacing], ids=lambda m: m.__name__
 )
 def test_fast_benchmark_reports_figures_with_medians_and_ratios(module: object) -> None:
     figures = module.run(SMOKE)  # type: ignore[attr-defined]

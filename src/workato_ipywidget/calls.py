@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from .checks import check_whole_number
 from .endpoints import validate_connection_id
 from .errors import ApiError, AuthenticationError, NotFoundError, RateLimitError, RecipeStartError
 from .protocol import MAX_ERROR_TEXT, clean_text
@@ -801,8 +802,8 @@ def jobs(
         AuthenticationError: 403: the API client's role lacks Customer workspaces > Projects >
             List / Get details.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a whole number >= 1 or None, got {limit!r}")
+    if limit is not None:
+        check_whole_number("limit", limit, off=" or None")
     path = f"{_recipe_path(customer_id, recipe_id)}/jobs"
     base: list[tuple[str, str]] = []
     if status is not None:
