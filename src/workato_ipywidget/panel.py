@@ -547,7 +547,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _failed(self, exc: BaseException) -> None:
         who = customer_label(self._customer)
         text = describe_api_failure(f"{who}'s connections", exc, self._customer)
-        log.warning("%s: %s", self._describe_self(), text)
+        # INFO: the panel already shows it; a WARNING would repeat it as a pink stderr line.
+        log.info("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
             self.error = text
