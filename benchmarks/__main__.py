@@ -16,10 +16,13 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "hub", "latency", "storm", "memory", "first",
-    "panel",
+    "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "hub", "latency",
+    "storm", "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
-GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
+GROUPS = {
+    "browser": ("latency", "storm", "memory", "first", "panel", "panel_recipes"),
+    "all": BENCHMARKS,
+}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle", "sandbox"):
+    for name in ("signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
@@ -79,6 +82,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
 
         print("running panel (ConnectionsPanel vs separate widgets) in JupyterLab ...", flush=True)
         figures += panel.run(settings)
+    if "panel_recipes" in selected:
+        from . import panel_recipes
+
+        print("running panel_recipes (the panel with and without recipes) ...", flush=True)
+        figures += panel_recipes.run(settings)
     return figures
 
 

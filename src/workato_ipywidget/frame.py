@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
-import traceback
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,20 +22,22 @@ import traitlets
 
 from . import endpoints, protocol
 from .callbacks import call_each, subscribe
+from .checks import check_seconds, check_whole_number
 from .redaction import redact
 from .signing import Signer
-from .token import IdLike, id_segment
-from .tracking import check_seconds
+from .token import IdLike
+from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 
-__all__ = ["Callback", "LoggedEvent", "WorkatoFrame"]
+__all__ = ["BUNDLE", "MAX_VIEW_ID", "Callback", "LoggedEvent", "WorkatoFrame"]
 
 log = logging.getLogger(__name__)
 
-_BUNDLE = Path(__file__).parent / "static" / "widget.js"
-if not _BUNDLE.is_file():  # pragma: no cover - only in a checkout that was never built
+BUNDLE = Path(__file__).parent / "static" / "widget.js"
+"""The built frontend, shared by every widget of the package."""
+if not BUNDLE.is_file():  # pragma: no cover - only in a checkout that was never built
     raise ImportError(
-        f"workato-ipywidget's frontend bundle is missing ({_BUNDLE}). In a source checkout run "
+        f"workato-ipywidget's frontend bundle is missing ({BUNDLE}). In a source checkout run "
         "`npm ci && npm run build`, or reinstall with `pip install -e .`."
     )
 
@@ -43,7 +45,16 @@ Callback = Callable[[protocol.Event], object]
 
 MAX_VIEW_ID = 64
 """The longest view id a frontend message may carry (the JS makes 32-character ones)."""
-_MAX_LOGGED_REJECTIONS = 20
+_MAX_LOGGED_WARNINGS = 20
+"""Warnings of one kind a widget logs at WARNING; the rest go to DEBUG (a hostile page can send
+endless bad messages, and a log line each would flood the notebook)."""
+MAX_OPEN_TABS = 32
+"""Views of one widget that may have a page open in a new tab at once."""
+TAB_TOKENS_PER_MINUTE = 3
+"""New-tab tokens one view may get in a minute (each click of "Open in a new tab" is one)."""
+TAB_TOKENS_PER_MINUTE_IN_ALL = 20
+"""New-tab tokens all views of one widget may get in a minute."""
+_MINUTE = 60.0
 _MAX_ORIGIN_SHOWN = 200
 
 
@@ -70,7 +81,7 @@ class WorkatoFrame(anywidget.AnyWidget):
     (one connection) and EmbeddedPage (any Workato page).
     """
 
-    _esm = _BUNDLE
+    _esm = BUNDLE
 
     frame_kind = traitlets.Unicode(read_only=True).tag(sync=True)
     height = traitlets.Int(150).tag(sync=True)
@@ -136,13 +147,12 @@ class WorkatoFrame(anywidget.AnyWidget):
                 "new_tab_link must be True, False or None (shown where the frontend needs it), "
                 f"got {type(new_tab_link).__name__}"
             )
-        self._mint = _token_source(
+        self._mint = token_source(
             type(self).__name__, signer, customer_id, user_id, token_provider, token
         )
         self._base_url = endpoints.resolve_base_url(data_center, base_url)
         self._trusted = endpoints.trusted_origins(data_center, base_url, trusted_origins)
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ValueError(f"max_events must be a positive int, got {max_events!r}")
+        check_whole_number("max_events", max_events)
         # Set before the comm opens, so the page's first state already says what it shows.
         self.set_trait("frame_kind", self._KIND)
         super().__init__(
@@ -154,8 +164,13 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._callbacks: dict[str, list[Callback]] = {kind: [] for kind in self._CALLBACK_KINDS}
         self._diagnosis: str | None = None  # the silent-iframe text in `error`, while shown
         self._status_before_diagnosis: str = "loading"
-        self._rejections = 0
+        self._warnings: collections.Counter[str] = collections.Counter()
         self._tabs: set[str] = set()  # views whose "Open in a new tab" page is open
+        # When new-tab tokens were minted, per view (bounded like _tabs) and in all.
+        self._tab_mints: collections.OrderedDict[str, collections.deque[float]] = (
+            collections.OrderedDict()
+        )
+        self._all_tab_mints: collections.deque[float] = collections.deque()
         self.on_msg(self._on_frontend_msg)
 
     # -- public API -------------------------------------------------------------------------
@@ -285,11 +300,11 @@ class WorkatoFrame(anywidget.AnyWidget):
     def _on_frontend_msg(self, _widget: object, content: object, _buffers: object) -> None:
         """Route one custom message from a view; anything malformed is logged and dropped."""
         if not isinstance(content, dict):
-            log.warning("ignored a frontend message that is not an object")
+            self._warn("frontend", "ignored a frontend message that is not an object")
             return
         view, kind = content.get("view"), content.get("kind")
         if not isinstance(view, str) or not 0 < len(view) <= MAX_VIEW_ID:
-            log.warning("ignored a frontend message without a valid view id")
+            self._warn("frontend", "ignored a frontend message without a valid view id")
             return
         if kind == "ready":
             self._load(view, content.get("origin"))
@@ -304,7 +319,11 @@ class WorkatoFrame(anywidget.AnyWidget):
         elif kind == "tab_closed":
             self._tab_closed(view)
         else:
-            log.warning("ignored a frontend message of unknown kind %.40r", redact(str(kind)))
+            self._warn(
+                "frontend",
+                "ignored a frontend message of unknown kind %.40r",
+                redact(str(kind)[:200]),
+            )
 
     def _load(self, view: str, origin: object) -> None:
         """Answer a view's `ready` with a URL holding a fresh token, or with why there is none."""
@@ -313,7 +332,7 @@ class WorkatoFrame(anywidget.AnyWidget):
             url = self._frame_url(self._mint(page_origin))
         except Exception as exc:
             message = _describe_load_failure(self._KIND, exc)
-            log.warning("%s: could not load a view: %s", self._describe_self(), message)
+            self._warn("load", "%s: could not load a view: %s", self._describe_self(), message)
             self.send({"kind": "load_error", "view": view, "message": message})
             self._clear_diagnosis()
             self._record(view, protocol.ErrorMessage(message=message, type="load_error"))
@@ -321,18 +340,52 @@ class WorkatoFrame(anywidget.AnyWidget):
         self.send({"kind": "load", "view": view, "url": url, "origins": list(self._trusted)})
 
     def _open_tab(self, view: str, origin: object) -> None:
-        """A view's "Open in a new tab" was clicked: a URL with a fresh single-use token for it."""
+        """A view's "Open in a new tab" was clicked: a URL with a fresh single-use token for it.
+
+        Bounded: at most MAX_OPEN_TABS views with a tab open, TAB_TOKENS_PER_MINUTE tokens a
+        minute for one view and TAB_TOKENS_PER_MINUTE_IN_ALL for the widget.
+        """
+        refusal = self._tab_refusal(view)
+        if refusal is not None:
+            self._warn("tab", "%s: refused a new tab: %s", self._describe_self(), refusal)
+            self.send({"kind": "tab_error", "view": view, "message": refusal})
+            return
         try:
             url = self._frame_url(self._mint(endpoints.normalize_origin(origin)))
         except Exception as exc:
             message = _describe_load_failure(self._KIND, exc)
-            log.warning("%s: could not open a new tab: %s", self._describe_self(), message)
+            self._warn("tab", "%s: could not open a new tab: %s", self._describe_self(), message)
             self.send({"kind": "tab_error", "view": view, "message": message})
             return
         log.info("%s: opened in a new tab", self._describe_self())
         self._tabs.add(view)
         self.send({"kind": "tab", "view": view, "url": url})
         self._tab_opened()
+
+    def _tab_refusal(self, view: str) -> str | None:
+        """Why `view` may not have a new-tab token now, or None (and then it is counted)."""
+        if view not in self._tabs and len(self._tabs) >= MAX_OPEN_TABS:
+            return (
+                f"{MAX_OPEN_TABS} views of this widget already have a tab open; close one "
+                "and try again"
+            )
+        now = time.monotonic()
+        mints = self._tab_mints.pop(view, None) or collections.deque()
+        for times in (mints, self._all_tab_mints):
+            while times and now - times[0] >= _MINUTE:
+                times.popleft()
+        if len(mints) >= TAB_TOKENS_PER_MINUTE or (
+            len(self._all_tab_mints) >= TAB_TOKENS_PER_MINUTE_IN_ALL
+        ):
+            if mints:
+                self._tab_mints[view] = mints
+            return "too many new tabs in a minute; wait a minute and try again"
+        mints.append(now)
+        self._all_tab_mints.append(now)
+        self._tab_mints[view] = mints  # the most recent last
+        while len(self._tab_mints) > MAX_OPEN_TABS:
+            self._tab_mints.popitem(last=False)
+        return None
 
     def _tab_closed(self, view: str) -> None:
         self._tabs.discard(view)
@@ -343,18 +396,12 @@ class WorkatoFrame(anywidget.AnyWidget):
     def _receive(self, view: str, message: object) -> None:
         result = protocol.parse(message)
         if isinstance(result, protocol.Rejected):
-            self._rejections += 1
-            level = logging.WARNING if self._rejections <= _MAX_LOGGED_REJECTIONS else logging.DEBUG
-            log.log(
-                level,
+            self._warn(
+                "rejected",
                 "%s: rejected a message from the iframe: %s",
                 self._describe_self(),
                 result.reason,
             )
-            if self._rejections == _MAX_LOGGED_REJECTIONS:
-                log.warning(
-                    "%s: further rejected messages are logged at DEBUG", self._describe_self()
-                )
             return
         self._clear_diagnosis()
         self._record(view, result)
@@ -430,6 +477,15 @@ class WorkatoFrame(anywidget.AnyWidget):
                 self.error = None
                 self.status = self._status_before_diagnosis
 
+    def _warn(self, topic: str, text: str, *args: object) -> None:
+        """Log a warning of one `topic`: the first _MAX_LOGGED_WARNINGS at WARNING, then DEBUG."""
+        self._warnings[topic] += 1
+        count = self._warnings[topic]
+        log.log(logging.WARNING if count <= _MAX_LOGGED_WARNINGS else logging.DEBUG, text, *args)
+        if count == _MAX_LOGGED_WARNINGS:
+            what = _WARNING_TOPICS.get(topic, "warnings like this")
+            log.warning("%s: further %s are logged at DEBUG", self._describe_self(), what)
+
     def _subscribe(self, kind: str, callback: Callback, remove: bool) -> Callable[[], None]:
         return subscribe(self._callbacks[kind], callback, remove, "one event")
 
@@ -439,8 +495,12 @@ class WorkatoFrame(anywidget.AnyWidget):
             call_each(callbacks, (event,), log, self._describe_self(), kind)
 
 
-class _TokenSourceFailed(Exception):
-    """A user's token_provider raised; carries a redacted one-line reason."""
+_WARNING_TOPICS = {
+    "rejected": "rejected messages",
+    "frontend": "malformed frontend messages",
+    "load": "failed loads",
+    "tab": "refused new tabs",
+}
 
 
 def _check_diagnose_after(value: float | None) -> float | None:
@@ -456,82 +516,6 @@ def _shown_origin(value: object) -> str | None:
     if len(origin) > _MAX_ORIGIN_SHOWN:  # keep the explanation within MAX_STRING
         origin = origin[: _MAX_ORIGIN_SHOWN - 1] + "…"
     return origin
-
-
-def _token_source(
-    owner: str,
-    signer: Signer | None,
-    customer_id: IdLike | None,
-    user_id: IdLike | None,
-    token_provider: Callable[[str], str] | None,
-    token: str | None,
-) -> Callable[[str], str]:
-    """Turn the one way of getting tokens the caller chose into `origin -> token`."""
-    given = [
-        n
-        for n, v in (("signer", signer), ("token_provider", token_provider), ("token", token))
-        if v is not None
-    ]
-    if len(given) != 1:
-        got = f"got {' and '.join(given)}" if given else "got none"
-        raise TypeError(
-            f"{owner} needs exactly one way to get tokens: signer= with customer_id=, "
-            f"token_provider=, or token= ({got})"
-        )
-    if signer is not None:
-        if not isinstance(signer, Signer):
-            raise TypeError(
-                "signer must be a Signer (a TokenSigner, a HubSigner, or anything with "
-                f"sign(customer_id, user_id=..., origin=...)), got {type(signer).__name__}"
-            )
-        if customer_id is None:
-            raise TypeError(
-                "signer= needs customer_id=: the Workato customer whose connections these are"
-            )
-        id_segment(customer_id, "customer_id")  # refuse bad ids now, not per view
-        if user_id is not None:
-            id_segment(user_id, "user_id")
-        return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
-    if customer_id is not None or user_id is not None:
-        raise TypeError(
-            "customer_id= and user_id= go with signer= (customer_id= also with a "
-            "ConnectionWidget's api=); a token_provider or token already names the customer"
-        )
-    if token_provider is not None:
-        if not callable(token_provider):
-            raise TypeError(
-                "token_provider must be a callable taking the page origin and "
-                f"returning a token, got {type(token_provider).__name__}"
-            )
-        provider = token_provider
-
-        def call_provider(origin: str) -> str:
-            try:
-                value = provider(origin)
-            except Exception as exc:
-                log.debug(
-                    "token_provider failed:\n%s",
-                    redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
-                )
-                raise _TokenSourceFailed(
-                    protocol.clean_text(f"token_provider raised {type(exc).__name__}: {exc}")
-                ) from None
-            return _checked_token(value, "token_provider returned")
-
-        return call_provider
-    assert token is not None
-    fixed = _checked_token(token, "token=")
-    return lambda _origin: fixed
-
-
-def _checked_token(value: object, source: str) -> str:
-    """Check that a token looks like a compact JWT, without ever echoing it."""
-    if not isinstance(value, str):
-        raise TypeError(f"{source} a {type(value).__name__}; expected a JWT string")
-    parts = value.split(".")
-    if len(parts) != 3 or not all(parts[:2]) or any(c.isspace() for c in value):
-        raise ValueError(f"{source} a string that is not a JWT (expected header.payload.signature)")
-    return value
 
 
 def _describe_load_failure(kind: str, exc: BaseException) -> str:
