@@ -12,6 +12,7 @@ spawn servers, start kernels and make or revoke user tokens through the hub's RE
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import pwd
@@ -39,6 +40,7 @@ from e2e_kernel import KernelProbe  # noqa: E402
 from e2e_servers import BASE_SETTINGS, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = REPO / "test-artifacts"
 CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 SERVICE = "workato-tokens"
 VENDOR_ID = "hub-vendor"
@@ -101,7 +103,10 @@ def _bridge_venv(*, copy: bool) -> Path:
             )
         base = Path(found)
     site = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
-    bridge = Path(tempfile.gettempdir()) / f"workato-hub-python{version}{'-copy' if copy else ''}"
+    # One per test venv (and kind): two checkouts testing at once must not rewrite each other's.
+    owner = hashlib.sha256(sys.prefix.encode()).hexdigest()[:10]
+    kind = "copy" if copy else "linked"
+    bridge = Path(tempfile.gettempdir()) / f"workato-hub-python{version}-{owner}-{kind}"
     if copy:
         shutil.rmtree(bridge, ignore_errors=True)  # a copy of today's checkout, not an old one
     python = bridge / "bin" / "python"
@@ -350,6 +355,11 @@ configure(c, policy={str(self.policy_file)!r}, name={SERVICE!r})
                 os.killpg(self.process.pid, 9)
                 self.process.wait(timeout=5)
         shutil.rmtree(self.key_dir, ignore_errors=True)
+        ARTIFACTS.mkdir(exist_ok=True)  # the hub's logs outlive its directory, as e2e logs do
+        for log in (self.log_path, self.stdout_path):
+            if log.exists():
+                shutil.copyfile(log, ARTIFACTS / f"hub-{self.port}-{log.name}")
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def log_tail(self, chars: int = 4000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
