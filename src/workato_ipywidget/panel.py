@@ -126,15 +126,35 @@ class ConnectionsPanel(anywidget.AnyWidget):
         recipes: bool = True,
         **kwargs: Any,
     ) -> None:
-        """`customer_id` names the customer for the API and, with `signer=`, for the tokens;
-        one token source as for ConnectionWidget (`signer=`, `token_provider=` or `token=`, the
-        last good for one opened connection only, since Workato takes each token once). The
+        """List `customer_id`'s connections through `api`; open each on demand.
+
+        Give one token source, as for ConnectionWidget: `signer=`, `token_provider=` or `token=`
+        (the last good for one opened connection only, since Workato takes each token once). The
         iframes load from the API's data center (or its `base_url`).
 
-        `refresh_every` (seconds, None for never) re-reads the list while the panel is shown;
-        `diagnose_after`, `new_tab_link`, `trusted_origins` and `poll_every` go to each opened
-        ConnectionWidget. `recipes=False` reads no recipes (rows show none): for an API client
-        whose role may not list them.
+        Args:
+            customer_id: The customer (managed user): Workato's id or an `ExternalId`; names it
+                for the API and, with `signer=`, for the tokens.
+            api: Workato's Embedded API, which lists the connections.
+            signer: Signs a fresh token for every opened connection's view.
+            user_id: A user of that customer, with `signer=`.
+            token_provider: Called with the page's origin, returns a token minted elsewhere.
+            token: One token minted elsewhere, for one opened connection.
+            refresh_every: Seconds between re-reads of the list while the panel is shown (at
+                least 2); None never re-reads by itself.
+            title: The heading above the table (``Connections of <customer>`` when None).
+            trusted_origins: Passed to each opened ConnectionWidget.
+            diagnose_after: Passed to each opened ConnectionWidget.
+            new_tab_link: Passed to each opened ConnectionWidget.
+            poll_every: Passed to each opened ConnectionWidget.
+            recipes: Read each connection's recipes too; False for an API client whose role may
+                not list them (rows then show none).
+            **kwargs: Passed to `anywidget.AnyWidget`.
+
+        Raises:
+            TypeError: `api` is not an `EmbeddedApi`, no token source or more than one, or an
+                argument of the wrong type.
+            ValueError: A bad customer id or an interval out of range.
         """
         from .api import EmbeddedApi, check_customer_id
 
@@ -296,7 +316,14 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def expand(self, connection_id: int | str) -> ConnectionWidget:
         """Open a connection's widget under its row (once; later calls return the same widget).
 
-        Raises LookupError when the customer has no such connection in the table.
+        Args:
+            connection_id: The id of a connection in the table.
+
+        Returns:
+            The connection's `ConnectionWidget`.
+
+        Raises:
+            LookupError: The customer has no such connection in the table.
         """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
@@ -320,7 +347,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         return widget
 
     def collapse(self, connection_id: int | str) -> None:
-        """Close a connection's widget and take it from under its row (nothing if not open)."""
+        """Close a connection's widget and take it from under its row (nothing if not open).
+
+        Args:
+            connection_id: The id of a connection in the table.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
             widget = self._widgets.pop(cid, None)
@@ -331,7 +362,15 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
     def on_change(self, callback: ChangeCallback, *, remove: bool = False) -> Callable[[], None]:
         """Call `callback(old, new)` with the two records whenever a row's status (or its
-        error text) changes, from a refresh or from its opened widget; returns an unsubscribe."""
+        error text) changes, from a refresh or from its opened widget.
+
+        Args:
+            callback: Called with the old and the new `Connection` record.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._change_callbacks, callback, remove, "(old, new) records")
 
     async def wait_for(
@@ -340,8 +379,22 @@ class ConnectionsPanel(anywidget.AnyWidget):
         predicate: Callable[[Connection], object] | None = None,
         timeout: float | None = 60.0,
     ) -> Connection:
-        """Wait until a connection's record satisfies `predicate` (default: it is connected),
-        and return that record. Works inside a running cell, as `ConnectionWidget.wait_for`."""
+        """Wait until a connection's record satisfies `predicate`, and return that record.
+
+        Works inside a running cell, as `ConnectionWidget.wait_for`.
+
+        Args:
+            connection_id: The id of a connection in the table.
+            predicate: Called with each new record; None waits until it is connected.
+            timeout: Seconds to wait, or None to wait as long as it takes.
+
+        Returns:
+            The record that satisfied `predicate`.
+
+        Raises:
+            LookupError: The customer has no such connection in the table.
+            TimeoutError: `timeout` passed first.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         if cid not in self._rows:
             raise LookupError(

@@ -69,13 +69,27 @@ class ConnectionWidget(WorkatoFrame):
         record: Connection | None = None,
         **kwargs: Any,
     ) -> None:
-        """Arguments as `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
-        `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+        """Show connection `connection_id` of the customer the token source names.
 
-        `api=` (an `EmbeddedApi`) reads the connection from Workato's Embedded API now and on
-        each `reload()`, and every `poll_every` seconds (for at most `poll_for`) while a view's
-        "Open in a new tab" page is open. The API needs the customer: `customer_id=`, which with
-        `token_provider=` or `token=` is used for the API only.
+        `api=` reads the connection from Workato's Embedded API now and on each `reload()`, and
+        every `poll_every` seconds (for at most `poll_for`) while a view's "Open in a new tab"
+        page is open. The API needs the customer: `customer_id=`, which with `token_provider=` or
+        `token=` is used for the API only.
+
+        Args:
+            connection_id: The connection's Workato id.
+            api: Workato's Embedded API, to know the connection's status before the iframe says.
+            poll_every: Seconds between API reads while a new tab is open (at least 2).
+            poll_for: Seconds to keep reading while a new tab is open.
+            record: This connection as `api` just listed it (a panel's read): taken instead of a
+                read of its own.
+            **kwargs: As `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
+                `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+
+        Raises:
+            TypeError: `record=` without `api=`, or an argument of the wrong type.
+            ValueError: A bad connection id, a `record` of another connection, or an interval
+                out of range.
         """
         # Set before the comm opens, so the page's first state already names the connection.
         self.set_trait("connection_id", endpoints.validate_connection_id(connection_id))
@@ -130,8 +144,15 @@ class ConnectionWidget(WorkatoFrame):
         list read): set `provider`, `connected`, `status` and `error` from it, unless the iframe
         reported since `reports_before` (`iframe_reports` when that read began; None: now).
 
+        Args:
+            record: This connection's record from the Embedded API.
+            reports_before: `iframe_reports` when the read began, or None.
+
         Returns:
             True when the traits follow the record, False when the iframe's newer word stays.
+
+        Raises:
+            ValueError: `record` is another connection's.
         """
         if getattr(record, "id", None) != self.connection_id:
             raise ValueError(
@@ -153,7 +174,15 @@ class ConnectionWidget(WorkatoFrame):
 
     def on_record(self, callback: RecordCallback, *, remove: bool = False) -> Callable[[], None]:
         """Call `callback(record)` whenever the widget's traits follow an Embedded API record
-        (its own reads, polls while a tab is open, `take_record`); returns an unsubscribe."""
+        (its own reads, polls while a tab is open, `take_record`).
+
+        Args:
+            callback: Called with each `Connection` record.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._record_callbacks, callback, remove, "one Connection record")
 
     def reload(self) -> None:
@@ -171,7 +200,15 @@ class ConnectionWidget(WorkatoFrame):
         super().close()
 
     def on_status_change(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(event)` for each `connectionStatusChange`; returns an unsubscribe."""
+        """Call `callback(event)` for each `connectionStatusChange`.
+
+        Args:
+            callback: Called with each `ConnectionStatusChange` event.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return self._subscribe("status", callback, remove)
 
     def __repr__(self) -> str:
