@@ -308,3 +308,16 @@ def test_the_async_client_raises_the_same_errors(sandbox: Sandbox) -> None:
 
     with pytest.raises(RecipeStartError, match="recipe 101 did not start"):
         asyncio.run(start())
+
+
+def test_help_shows_each_methods_own_parameters_and_result() -> None:
+    import inspect
+
+    sync = inspect.signature(EmbeddedApi("t0ken").jobs)
+    awaited = inspect.signature(AsyncEmbeddedApi.recipes)
+
+    assert list(sync.parameters) == ["customer_id", "recipe_id", "status", "rerun_only", "limit"]
+    assert sync.return_annotation == "list[Job]"
+    assert list(awaited.parameters)[:3] == ["self", "customer_id", "running"]
+    assert EmbeddedApi.jobs.__doc__ == AsyncEmbeddedApi.jobs.__doc__
+    assert "offset_job_id" in (EmbeddedApi.jobs.__doc__ or "")

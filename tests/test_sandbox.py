@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tornado.httpclient import AsyncHTTPClient
 
 from workato_ipywidget.sandbox import Sandbox
-from workato_ipywidget.sandbox.state import SandboxState
+from workato_ipywidget.sandbox.gate import Gate
 
 PAGE_ORIGIN = "http://localhost:8888"
 TEST_VENDOR = "test-vendor"
@@ -276,14 +276,14 @@ def test_replayed_token_is_refused(sandbox: Sandbox) -> None:
 
 
 def test_replay_record_forgets_tokens_that_can_no_longer_be_valid() -> None:
-    state = SandboxState()
+    gate = Gate()
     now = time.time()
 
-    assert state.consume_jti("expired-long-ago", valid_until=now - 1)
-    assert state.consume_jti("live", valid_until=now + 600)
+    assert gate.consume_jti("expired-long-ago", valid_until=now - 1)
+    assert gate.consume_jti("live", valid_until=now + 600)
 
-    assert state.seen_jti() == {"live"}
-    assert not state.consume_jti("live", valid_until=now + 600)
+    assert gate.seen_jti() == {"live"}
+    assert not gate.consume_jti("live", valid_until=now + 600)
 
 
 def test_refused_signature_does_not_burn_the_jti(sandbox: Sandbox, sign: Any) -> None:

@@ -118,6 +118,7 @@ def _reference() -> str:
         "it. Generated from the docstrings.",
         "",
     ]
+
     def place(module: str) -> tuple[int, str]:
         known = module in READING_ORDER
         return (READING_ORDER.index(module) if known else len(READING_ORDER), module)

@@ -15,10 +15,11 @@ import socket
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import click
@@ -27,13 +28,16 @@ from .endpoints import DataCenter
 from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner, read_key_file
 
 if TYPE_CHECKING:
-    from .records import Connection
+    from .api import EmbeddedApi
+    from .records import Connection, Job
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
 """A Jupyter config directory for the demo's JupyterLab (see `_lab_command`)."""
 
 Env = Mapping[str, str]
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class UsageFailure(click.ClickException):
@@ -207,24 +211,41 @@ def _flag_of(message: str) -> str | None:
     return None
 
 
+def _api_options(command: Callable[_P, None]) -> Callable[_P, None]:
+    """The options of every command that reads a customer through the Embedded API."""
+    for option in reversed(
+        (
+            click.option(
+                "--customer", "customer_id", required=True, help="The customer (managed user) id."
+            ),
+            click.option(
+                "--external-id",
+                is_flag=True,
+                help="Treat --customer as an external id (E<url-encoded id>).",
+            ),
+            click.option(
+                "--api-token-env",
+                metavar="VAR",
+                default="WORKATO_API_TOKEN",
+                show_default=True,
+                help="Environment variable holding the Embedded API token (never pass it inline).",
+            ),
+            click.option(
+                "--data-center",
+                type=click.Choice([center.value for center in DataCenter], case_sensitive=False),
+                help="Workato's data center (default: us).",
+            ),
+            click.option(
+                "--base-url", help="A custom API origin instead, e.g. a sandbox's base URL."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.option("--customer", "customer_id", required=True, help="The customer (managed user) id.")
-@click.option(
-    "--external-id", is_flag=True, help="Treat --customer as an external id (E<url-encoded id>)."
-)
-@click.option(
-    "--api-token-env",
-    metavar="VAR",
-    default="WORKATO_API_TOKEN",
-    show_default=True,
-    help="Environment variable holding the Embedded API token (never pass it inline).",
-)
-@click.option(
-    "--data-center",
-    type=click.Choice([center.value for center in DataCenter], case_sensitive=False),
-    help="Workato's data center (default: us).",
-)
-@click.option("--base-url", help="A custom API origin instead, e.g. a sandbox's base URL.")
+@_api_options
 @click.option("--runtime", is_flag=True, help="Include runtime user connections.")
 def connections(
     customer_id: str,
@@ -235,6 +256,29 @@ def connections(
     runtime: bool,
 ) -> None:
     """Print a table of a customer's connections from Workato's Embedded API."""
+    found = _read_api(
+        api_token_env,
+        data_center,
+        base_url,
+        lambda api: api.connections(
+            _customer(customer_id, external_id), include_runtime_connections=runtime
+        ),
+    )
+    click.echo(_table(found))
+
+
+def _customer(customer_id: str, external_id: bool) -> IdLike:
+    return ExternalId(customer_id) if external_id else customer_id
+
+
+def _read_api(
+    api_token_env: str,
+    data_center: str | None,
+    base_url: str | None,
+    read: Callable[[EmbeddedApi], _T],
+) -> _T:
+    """`read(api)` with the token from `api_token_env`; any refusal or bad id is one line on
+    stderr (exit 1), never a traceback."""
     from .api import EmbeddedApi
     from .errors import ApiError
 
@@ -250,46 +294,142 @@ def connections(
             f"the API token is read from the environment variable {api_token_env}, which is not "
             "set; export it (or name another with --api-token-env)"
         )
+    message = ""
     try:
-        customer: IdLike = ExternalId(customer_id) if external_id else customer_id
         with EmbeddedApi(token, data_center=data_center or "us", base_url=base_url) as api:
-            found = api.connections(customer, include_runtime_connections=runtime)
+            return read(api)
     except (ValueError, TypeError) as exc:
-        message = str(exc)
+        message = _one_line(str(exc))
         if "ExternalId(" in message:
             message += " (here: add --external-id)"
         flag = "--base-url" if "base_url" in message else "--customer"
         _fail(flag, _in_cli_words(message))
     except ApiError as exc:
-        raise click.ClickException(_in_cli_words(str(exc))) from None
-    click.echo(_table(found))
+        message = _one_line(str(exc))  # one line, even when Workato's text has several
+    raise click.ClickException(_in_cli_words(message))
 
 
 def _table(found: list[Connection]) -> str:
-    from .tracking import classify
+    from .connection_state import classify
 
-    header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
-    rows = [header]
-    for connection in found:
-        status = classify(connection).replace("_", " ")  # as the panel's badge says it
-        authorized = connection.authorized_at
-        rows.append(
-            (
-                str(connection.id),
-                connection.provider or "",
-                connection.name,
-                status,
-                authorized.isoformat(timespec="seconds") if authorized else "",
-            )
+    rows = [
+        (
+            str(connection.id),
+            connection.provider or "",
+            connection.name,
+            classify(connection).replace("_", " "),  # as the panel's badge says it
+            _when(connection.authorized_at),
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        for connection in found
+    ]
+    header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
+    return _format_table(header, rows, "(no connections)")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+def _format_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], empty: str) -> str:
+    """Columns padded to their widest cell, one line per row; `empty` when there are none."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+        for row in table
     ]
-    if not found:
-        lines.append("(no connections)")
+    if not rows:
+        lines.append(empty)
     return "\n".join(lines)
+
+
+@main.command()
+@_api_options
+@click.option("--stopped", is_flag=True, help="Only stopped recipes.")
+def recipes(
+    customer_id: str,
+    external_id: bool,
+    api_token_env: str,
+    data_center: str | None,
+    base_url: str | None,
+    stopped: bool,
+) -> None:
+    """Print a table of a customer's recipes: state, stop cause, connections, last run."""
+    found = _read_api(
+        api_token_env,
+        data_center,
+        base_url,
+        lambda api: api.recipes(
+            _customer(customer_id, external_id), running=False if stopped else None
+        ),
+    )
+    rows = [
+        (
+            str(recipe.id),
+            recipe.name,
+            "running" if recipe.running else "stopped",
+            (recipe.stop_cause or "").replace("_", " "),
+            ",".join(str(cid) for cid in recipe.connection_ids),
+            _when(recipe.last_run_at),
+        )
+        for recipe in found
+    ]
+    header = ("ID", "NAME", "STATE", "STOP CAUSE", "CONNECTIONS", "LAST RUN")
+    click.echo(_format_table(header, rows, "(no stopped recipes)" if stopped else "(no recipes)"))
+
+
+@main.command()
+@_api_options
+@click.option("--recipe", "recipe_id", required=True, type=int, help="The recipe's id.")
+@click.option("--failed", is_flag=True, help="Only failed jobs.")
+@click.option(
+    "--limit", type=click.IntRange(1), default=20, show_default=True, help="Newest jobs to show."
+)
+def jobs(
+    customer_id: str,
+    external_id: bool,
+    api_token_env: str,
+    data_center: str | None,
+    base_url: str | None,
+    recipe_id: int,
+    failed: bool,
+    limit: int,
+) -> None:
+    """Print a table of a recipe's newest jobs: status, start, title and error."""
+    found = _read_api(
+        api_token_env,
+        data_center,
+        base_url,
+        lambda api: api.jobs(
+            _customer(customer_id, external_id),
+            recipe_id,
+            status="failed" if failed else None,
+            limit=limit,
+        ),
+    )
+    rows = [
+        (job.id if isinstance(job.id, str) else str(job.id), _job_status(job),
+         _when(job.started_at), (job.title or "")[:50], _job_error(job))
+        for job in found
+    ]  # fmt: skip
+    header = ("ID", "STATUS", "STARTED AT", "TITLE", "ERROR")
+    click.echo(_format_table(header, rows, "(no failed jobs)" if failed else "(no jobs)"))
+
+
+def _job_status(job: Job) -> str:
+    if job.status:
+        return job.status
+    return "failed" if job.is_error else "succeeded"
+
+
+def _job_error(job: Job) -> str:
+    parts = job.error_parts
+    text = parts.message if parts is not None and parts.message else job.error
+    if not text:
+        return ""
+    adapter = f"{parts.adapter}: " if parts is not None and parts.adapter else ""
+    line = " ".join(f"{adapter}{text}".split())
+    return line if len(line) <= 100 else line[:99] + "…"
 
 
 @main.command()
@@ -322,6 +462,14 @@ def _table(found: list[Connection]) -> str:
     help="Serve the Embedded API with the token in this environment variable (default: random).",
 )
 @click.option("--rate-limits", is_flag=True, help="Apply Workato's documented API rate limits.")
+@click.option(
+    "--populate",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    metavar="N",
+    help="Also add N customers in realistic states, with connections, recipes and jobs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The seed of --populate.")
 def sandbox(
     host: str,
     port: int,
@@ -330,6 +478,8 @@ def sandbox(
     registrations: tuple[str, ...],
     api_token_env: str | None,
     rate_limits: bool,
+    populate: int,
+    seed: int,
 ) -> None:
     """Run the local Workato sandbox in the foreground until interrupted.
 
@@ -367,6 +517,7 @@ def sandbox(
             server.register_public_key(vendor_id, pem)
         except ValueError as exc:
             _fail("--register-key", f"{exc}")
+    server.populate(populate, seed=seed)
     if not _is_loopback(host):
         click.echo(
             f"warning: --host {host} is not a loopback address: anyone who can reach this "
@@ -385,6 +536,10 @@ def sandbox(
         click.echo(f"vendor id: {server.vendor_id}")
         for connection_id, provider in parsed:
             click.echo(f"connection {connection_id}: {provider} (customer acme)")
+        if populate:
+            click.echo(
+                f"{populate} more customers (seed {seed}): customer-1 to customer-{populate}"
+            )
         if api_token is None:
             # A random token of this local sandbox only: shown, or its API could not be used.
             click.echo(
@@ -502,6 +657,45 @@ def _marimo_command(notebook: Path, port: int | None, no_browser: bool) -> tuple
     if no_browser:
         argv.append("--headless")
     return argv, {"MARIMO_SKIP_UPDATE_CHECK": "1", **os.environ}
+
+
+@main.command("hub-service")
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The token service's TOML policy (key, origins, grants).",
+)
+@click.option(
+    "--ip", help="Interface to bind (default: the service URL's host if loopback, else all)."
+)
+@click.option(
+    "--public-key", is_flag=True, help="Print the policy key's public half (PEM) and exit."
+)
+def hub_service(policy_path: Path, ip: str | None, public_key: bool) -> None:
+    """Run the JupyterHub token service that signs for hub users (as a hub managed service).
+
+    Add it with workato_ipywidget.hub.configure(c, policy=...) in jupyterhub_config.py; the hub
+    starts it with this command. Needs the hub extra: pip install 'workato-ipywidget[hub]'.
+    """
+    from .hub.policy import PolicyError, load_policy
+
+    try:
+        if public_key:
+            from .hub.service import build_signer
+
+            click.echo(build_signer(load_policy(policy_path)).public_key_pem(), nl=False)
+            return
+        if importlib.util.find_spec("jupyterhub") is None:
+            raise click.ClickException(
+                "the token service needs JupyterHub: pip install 'workato-ipywidget[hub]'"
+            )
+        from .hub.service import main as serve
+
+        serve(str(policy_path), ip=ip)
+    except (PolicyError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _lab_command(notebook: Path, port: int | None, no_browser: bool) -> tuple[list[str], Env]:

@@ -24,12 +24,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anywidget
 import traitlets
 
-from . import endpoints, protocol, tracking
+from . import endpoints, protocol
+from .api_failures import customer_label, describe_api_failure
 from .callbacks import call_each, subscribe
-from .frame import _BUNDLE, MAX_VIEW_ID, _token_source
+from .connection_recipes import RecipeRead, details, read_recipes, recipe_state, summary
+from .connection_rows import RANK, ConnectionRows, ReadMark, Taken, shown_state
+from .connection_state import classify
+from .frame import BUNDLE, MAX_VIEW_ID
+from .poller import CoalescedReads, Poller, check_interval
 from .redaction import redact
-from .token import IdLike, TokenSigner
-from .tracking import customer_label as _customer_name
+from .signing import Signer
+from .token import IdLike
+from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
 
@@ -37,19 +43,23 @@ if TYPE_CHECKING:
     import pandas
 
     from .api import EmbeddedApi
-    from .records import Connection
+    from .records import Connection, Recipe
 
 __all__ = ["ChangeCallback", "ConnectionsPanel"]
 
 log = logging.getLogger(__name__)
 
-ChangeCallback = Callable[["Connection", "Connection"], object]
-"""`callback(old, new)`: a row's status (or its error text) changed."""
+ChangeCallback = Callable[[Any, Any], object]
+"""`callback(old, new)`: two `Connection`s when a row's status (or its error text) changed, two
+`Recipe`s when a recipe using one of the connections started or stopped (or its stop cause
+changed) between two reads."""
 
-_RANK = {"failed": 0, "lost": 1, "not_connected": 2, "connected": 3}
-_STATUS_FILTERS = ("", *_RANK)
-_VIEW_LEASE = 90.0
-"""Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
+REFRESH_SPACING = 1.0
+"""Seconds between the reads the page's Refresh asks for: a burst of clicks makes one read in
+flight and one queued, never more than one a second (Workato's list limit is 1,000 a minute,
+shared by every panel, widget and script using the API client)."""
+
+_STATUS_FILTERS = ("", *RANK)
 
 
 def _refs(widgets: Mapping[str, ConnectionWidget], _panel: object) -> dict[str, str]:
@@ -67,13 +77,22 @@ class ConnectionsPanel(anywidget.AnyWidget):
     the panel's message line.
     """
 
-    _esm = _BUNDLE
+    _esm = BUNDLE
 
     frame_kind = traitlets.Unicode(read_only=True).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     rows = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
     """One dict per connection in table order: id, name, provider, status, error, when,
-    when_kind. Only what the table shows; never a token."""
+    when_kind, recipes (its recipe summary, or None when recipes were not read). Only what the
+    table shows; never a token."""
+    recipes = traitlets.Dict(read_only=True).tag(sync=True)
+    """The opened rows' recipes: connection id (a str) -> the recipes using it, each with its
+    state, stop cause and newest job (its error and failing step)."""
+    recipes_note = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """Why recipes (or some of their jobs) are not shown, e.g. a role without the privilege."""
+    recipe_actions = traitlets.Dict(read_only=True).tag(sync=True)
+    """Start requests from the page: recipe id (a str) -> {"state": "starting" | "started" |
+    "failed", "message": Workato's refusal or None}."""
     expanded = traitlets.Dict(read_only=True).tag(sync=True, to_json=_refs)
     """The opened rows: connection id (a str) -> its ConnectionWidget, synced as a widget ref."""
     status = traitlets.Enum(("loading", "ready", "empty", "error"), "loading").tag(sync=True)
@@ -86,13 +105,15 @@ class ConnectionsPanel(anywidget.AnyWidget):
     """The status filter: "" (all), "failed", "lost", "not_connected" or "connected"."""
 
     _KIND: ClassVar[str] = "panel"
+    _view_lease: ClassVar[float] = 90.0
+    """Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
 
     def __init__(
         self,
         customer_id: IdLike,
         *,
         api: EmbeddedApi,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,
@@ -102,16 +123,36 @@ class ConnectionsPanel(anywidget.AnyWidget):
         diagnose_after: float | None = 15.0,
         new_tab_link: bool | None = None,
         poll_every: float = 3.0,
+        recipes: bool = True,
         **kwargs: Any,
     ) -> None:
-        """`customer_id` names the customer for the API and, with `signer=`, for the tokens;
-        one token source as for ConnectionWidget (`signer=`, `token_provider=` or `token=`, the
-        last good for one opened connection only, since Workato takes each token once). The
-        iframes load from the API's data center (or its `base_url`).
+        """List a customer's connections (and the recipes using them) in one table.
 
-        `refresh_every` (seconds, None for never) re-reads the list while the panel is shown;
-        `diagnose_after`, `new_tab_link`, `trusted_origins` and `poll_every` go to each opened
-        ConnectionWidget.
+        Args:
+            customer_id: The customer (managed user) for the API and, with `signer`, for the
+                tokens: Workato's id or an `ExternalId`.
+            api: The `EmbeddedApi` the panel reads through; the iframes load from its data
+                center (or its `base_url`).
+            signer: Signs a fresh token for each opened connection's view.
+            user_id: A user of that customer, for the signer.
+            token_provider: Called with the page's origin, returns a token minted elsewhere.
+            token: One token minted elsewhere: good for one opened connection only, since
+                Workato takes each token once.
+            refresh_every: Seconds between re-reads while a view shows the panel (at least 2);
+                None never re-reads on its own.
+            title: The panel's title (default: "Connections of <customer>").
+            trusted_origins: More origins each opened widget accepts its iframe's messages from.
+            diagnose_after: For each opened widget: seconds before a silent iframe is explained.
+            new_tab_link: For each opened widget: show "Open in a new tab".
+            poll_every: For each opened widget: seconds between reads while its new-tab page is
+                open.
+            recipes: False reads no recipes (rows show none): for an API client whose role may
+                not list them.
+            **kwargs: Passed to `anywidget.AnyWidget`.
+
+        Raises:
+            TypeError: `api` is not an `EmbeddedApi`, or not exactly one token source.
+            ValueError: A bad customer id, interval or origin.
         """
         from .api import EmbeddedApi, check_customer_id
 
@@ -122,7 +163,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             )
         check_customer_id(customer_id)
         # Refuse a wrong token option now, not at the first click.
-        _token_source(
+        token_source(
             type(self).__name__,
             signer,
             customer_id if signer is not None else None,
@@ -149,21 +190,17 @@ class ConnectionsPanel(anywidget.AnyWidget):
             "trusted_origins": trusted_origins,
             "diagnose_after": diagnose_after,
             "new_tab_link": new_tab_link,
-            "poll_every": tracking.check_interval("poll_every", poll_every),
+            "poll_every": check_interval("poll_every", poll_every),
         }
         self._refresh_every = (
             None
             if refresh_every is None
-            else tracking.check_interval(
-                "refresh_every", refresh_every, off=" or None (no polling)"
-            )
+            else check_interval("refresh_every", refresh_every, off=" or None (no polling)")
         )
         self._api = api
         self._customer = customer_id
         self._lock = threading.RLock()
-        self._records: dict[int, Connection] = {}
-        self._order: list[int] = []
-        self._said: dict[int, int] = {}  # per row: status events from its opened widget
+        self._rows = ConnectionRows()
         self._widgets: dict[int, ConnectionWidget] = {}
         self._change_callbacks: list[ChangeCallback] = []
         self._watchers: list[Callable[[int], None]] = []
@@ -172,19 +209,34 @@ class ConnectionsPanel(anywidget.AnyWidget):
         self._poller = (
             None
             if self._refresh_every is None
-            else tracking.Poller(
-                f"workato-panel-{_customer_name(customer_id)}", self, every=self._refresh_every
+            else Poller(
+                f"workato-panel-{customer_label(customer_id)}", self, every=self._refresh_every
             )
         )
         # The page's Refresh button reads on this poller's thread (one round, then it stops), so
         # a slow or rate-limited API never holds up the kernel; refresh() itself stays synchronous.
-        self._clicked = tracking.Poller(
-            f"workato-panel-refresh-{_customer_name(customer_id)}",
-            self,
-            every=tracking.MIN_POLL_SECONDS,
+        self._refresh_reads = CoalescedReads(
+            f"workato-panel-refresh-{customer_label(customer_id)}",
+            self._poll_read,
+            self._apply_refresh,
+            self._failed,
+            spacing=REFRESH_SPACING,
         )
+        # After an iframe reports a status, one read for the times only Workato knows.
+        self._time_reads = CoalescedReads(
+            f"workato-panel-times-{customer_label(customer_id)}",
+            self._read_times,
+            self._take_times,
+            self._times_failed,
+            spacing=REFRESH_SPACING,
+        )
+        if not isinstance(recipes, bool):
+            raise TypeError(f"recipes must be True or False, got {type(recipes).__name__}")
+        self._with_recipes = recipes
+        self._recipe_read: RecipeRead | None = None
+        self._starts: dict[int, CoalescedReads] = {}
         self.set_trait("frame_kind", self._KIND)
-        super().__init__(title=title or f"Connections of {_customer_name(customer_id)}", **kwargs)
+        super().__init__(title=title or f"Connections of {customer_label(customer_id)}", **kwargs)
         self.on_msg(self._on_frontend_msg)
         self.refresh()
 
@@ -197,8 +249,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
     @property
     def connections(self) -> tuple[Connection, ...]:
         """The latest record of each connection, in table order (problems first)."""
-        with self._lock:
-            return tuple(self._records[cid] for cid in self._order)
+        return self._rows.records()
 
     @property
     def widgets(self) -> Mapping[int, ConnectionWidget]:
@@ -213,7 +264,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         return tuple(
             record
             for record in self.connections
-            if (not wanted or tracking.classify(record) == wanted)
+            if (not wanted or classify(record) == wanted)
             and (
                 not needle
                 or needle in record.name.casefold()
@@ -226,43 +277,79 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
         A failed read does not raise: `error` says why, and the table keeps its last rows.
         """
-        said, widget_said = self._marks()
+        marks = self._read_marks()
         try:
             records = self._api.connections(self._customer)
         except Exception as exc:
             self._failed(exc)
         else:
-            self._take(records, said, widget_said)
+            recipes = self._read_recipes()
+            self._take_read(records, marks)
+            self._take_recipes(recipes)
         return self.connections
+
+    def recipes_for(self, connection_id: int | str) -> tuple[Recipe, ...]:
+        """The recipes whose config names the connection, from the latest read, newest first.
+
+        Empty when none does, or when recipes could not be read (`recipes_note` says why).
+
+        Args:
+            connection_id: one of the panel's connections.
+
+        Returns:
+            The recipes as `api.recipes` returned them.
+
+        Raises:
+            LookupError: the customer has no such connection in the panel.
+        """
+        cid = endpoints.validate_connection_id(connection_id)
+        if cid not in self._rows:
+            raise LookupError(
+                f"recipes_for: connection {cid} is not one of {customer_label(self._customer)}'s "
+                "connections in this panel; call refresh() if it was just created"
+            )
+        read = self._recipe_read
+        return () if read is None else read.using(cid)
 
     def expand(self, connection_id: int | str) -> ConnectionWidget:
         """Open a connection's widget under its row (once; later calls return the same widget).
 
-        Raises LookupError when the customer has no such connection in the table.
+        Args:
+            connection_id: One of the panel's connections.
+
+        Returns:
+            Its `ConnectionWidget`, started from the row's record.
+
+        Raises:
+            LookupError: The customer has no such connection in the table.
         """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
             widget = self._widgets.get(cid)
             if widget is not None:
                 return widget
-            record = self._records.get(cid)
+            record = self._rows.get(cid)
             if record is None:
-                listed = ", ".join(str(i) for i in self._order[:20]) or "none"
+                listed = ", ".join(str(i) for i in self._rows.ids()[:20]) or "none"
                 raise LookupError(
-                    f"connection {cid} is not one of {_customer_name(self._customer)}'s "
+                    f"connection {cid} is not one of {customer_label(self._customer)}'s "
                     f"connections in this panel (listed: {listed}); call refresh() if it was "
                     "just created"
                 )
-            widget = ConnectionWidget(cid, api=self._api, _seed=record, **self._widget_options)
+            widget = ConnectionWidget(cid, api=self._api, record=record, **self._widget_options)
             widget.on_status_change(functools.partial(self._on_widget_status, cid))
             widget.on_error(functools.partial(self._on_widget_error, cid))
-            widget._record_listeners.append(functools.partial(self._replace, cid))
+            widget.on_record(functools.partial(self._replace, cid))
             self._widgets[cid] = widget
             self._publish_expanded()
         return widget
 
     def collapse(self, connection_id: int | str) -> None:
-        """Close a connection's widget and take it from under its row (nothing if not open)."""
+        """Close a connection's widget and take it from under its row (nothing if not open).
+
+        Args:
+            connection_id: One of the panel's connections.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
             widget = self._widgets.pop(cid, None)
@@ -272,8 +359,17 @@ class ConnectionsPanel(anywidget.AnyWidget):
         widget.close()
 
     def on_change(self, callback: ChangeCallback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(old, new)` with the two records whenever a row's status (or its
-        error text) changes, from a refresh or from its opened widget; returns an unsubscribe."""
+        """Call `callback(old, new)` with two records whenever one changes: two `Connection`s when
+        a row's status (or its error text) changes, from a refresh or from its opened widget; two
+        `Recipe`s when a recipe using a connection starts or stops between two reads.
+
+        Args:
+            callback: Called with the old and the new record.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._change_callbacks, callback, remove, "(old, new) records")
 
     async def wait_for(
@@ -282,12 +378,26 @@ class ConnectionsPanel(anywidget.AnyWidget):
         predicate: Callable[[Connection], object] | None = None,
         timeout: float | None = 60.0,
     ) -> Connection:
-        """Wait until a connection's record satisfies `predicate` (default: it is connected),
-        and return that record. Works inside a running cell, as `ConnectionWidget.wait_for`."""
+        """Wait until a connection's record satisfies `predicate`, and return that record.
+
+        Works inside a running cell, as `ConnectionWidget.wait_for`.
+
+        Args:
+            connection_id: One of the panel's connections.
+            predicate: Called with the record; None waits until it is connected.
+            timeout: Seconds to wait; None waits for ever.
+
+        Returns:
+            The first record that satisfies `predicate`.
+
+        Raises:
+            LookupError: The customer has no such connection in the panel.
+            TimeoutError: Not within `timeout`, naming the connection's last status.
+        """
         cid = endpoints.validate_connection_id(connection_id)
-        if cid not in self._records:
+        if cid not in self._rows:
             raise LookupError(
-                f"wait_for: connection {cid} is not one of {_customer_name(self._customer)}'s "
+                f"wait_for: connection {cid} is not one of {customer_label(self._customer)}'s "
                 "connections in this panel; call refresh() if it was just created"
             )
         refuse_if_blocked(
@@ -298,7 +408,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         def subscribe(on_value: Callable[[Connection | None], None]) -> Callable[[], None]:
             def watcher(changed: int) -> None:
                 if changed == cid:
-                    on_value(self._records.get(cid))
+                    on_value(self._rows.get(cid))
 
             self._watchers.append(watcher)
             return lambda: self._watchers.remove(watcher)
@@ -311,7 +421,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             )
 
         found: Connection | None = await wait_until(
-            lambda: self._records.get(cid),
+            lambda: self._rows.get(cid),
             subscribe,
             lambda record: record is not None and wanted(record),
             timeout,
@@ -332,15 +442,19 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
         names = [f.name for f in dataclasses.fields(Connection) if f.name != "extra"]
         data = [
-            {"status": tracking.classify(r), **{n: getattr(r, n) for n in names}}
-            for r in self.connections
+            {"status": classify(r), **{n: getattr(r, n) for n in names}} for r in self.connections
         ]
         columns = ["id", "name", "provider", "status", *(n for n in names if n not in _FIRST)]
         return pandas.DataFrame(data, columns=columns)
 
     def close(self) -> None:
         """Close the panel, every opened widget, and stop polling."""
-        for poller in (getattr(self, "_poller", None), getattr(self, "_clicked", None)):
+        for poller in (
+            getattr(self, "_poller", None),
+            getattr(self, "_refresh_reads", None),
+            getattr(self, "_time_reads", None),
+            *getattr(self, "_starts", {}).values(),
+        ):
             if poller is not None:  # None when __init__ refused its arguments
                 poller.stop()
         for widget in list(getattr(self, "_widgets", {}).values()):
@@ -350,42 +464,32 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def __repr__(self) -> str:
         opened = sorted(getattr(self, "_widgets", {}))
         return (
-            f"ConnectionsPanel(customer_id={_customer_name(getattr(self, '_customer', '?'))}, "
-            f"connections={len(getattr(self, '_records', {}))}, expanded={opened}, "
+            f"ConnectionsPanel(customer_id={customer_label(getattr(self, '_customer', '?'))}, "
+            f"connections={len(getattr(self, '_rows', ()))}, expanded={opened}, "
             f"status={self.status!r})"
         )
 
     # -- records ----------------------------------------------------------------------------
 
-    def _marks(self) -> tuple[dict[int, int], dict[int, int]]:
+    def _read_marks(self) -> tuple[ReadMark, dict[int, int]]:
         """Where each row and each opened widget stood before a read began."""
         with self._lock:
-            return dict(self._said), {cid: w._said for cid, w in self._widgets.items()}
+            return self._rows.mark(), {cid: w.iframe_reports for cid, w in self._widgets.items()}
 
-    def _take(
-        self, records: Sequence[Connection], said: dict[int, int], widget_said: dict[int, int]
+    def _take_read(
+        self, records: Sequence[Connection], marks: tuple[ReadMark, dict[int, int]]
     ) -> None:
-        """Take a fresh list read while rows stood at `said`: a row whose widget has spoken
-        since keeps what the widget said."""
-        changes: list[tuple[Connection, Connection]] = []
+        """Take a fresh list read that began at `marks`: a row whose widget has spoken since
+        keeps what the widget said."""
+        rows_mark, widget_marks = marks
         with self._lock:
-            fresh: dict[int, Connection] = {}
-            for record in records:
-                old = self._records.get(record.id)
-                if old is not None and self._said.get(record.id, 0) != said.get(record.id, 0):
-                    record = old
-                elif old is not None and _shown_state(old) != _shown_state(record):
-                    changes.append((old, record))
-                fresh[record.id] = record
-            gone = [cid for cid in self._widgets if cid not in fresh]
-            self._records = fresh
-            self._said = {cid: n for cid, n in self._said.items() if cid in fresh}
+            taken: Taken = self._rows.take(records, rows_mark)
             self._publish()
             self.set_trait("updated_at", datetime.now(timezone.utc).isoformat())
-            if not fresh:
+            if not len(self._rows):
                 self._error_from = None
                 self.error = _cleaned(
-                    f"Customer {_customer_name(self._customer)} has no connections yet. Create "
+                    f"Customer {customer_label(self._customer)} has no connections yet. Create "
                     "one in "
                     f"Workato or with api.create_connection({self._customer!r}, name=..., "
                     "provider=...), then call refresh()."
@@ -395,55 +499,54 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 if self._error_from is None:
                     self.error = None
                 self.status = "ready"
-        for cid in gone:
+        for cid in taken.gone:
             self.collapse(cid)
         for cid, widget in list(self._widgets.items()):
-            if cid in widget_said:
-                widget._take_record(fresh[cid], widget_said[cid])
-        for old, new in changes:
+            record = self._rows.get(cid)
+            if cid in widget_marks and record is not None:
+                widget.take_record(record, reports_before=widget_marks[cid])
+        for old, new in taken.changes:
             self._changed(old, new)
-        for cid in fresh:
-            self._wake(cid)
+        for cid in self._rows.ids():
+            self._notify_watchers(cid)
 
     def _replace(self, cid: int, record: Connection) -> None:
         """A newer record of one row (from its widget's API read, or merged from its iframe)."""
         with self._lock:
-            old = self._records.get(cid)
-            if old is None or old == record:
+            old = self._rows.replace(cid, record)
+            if old is None:
                 return
-            self._records[cid] = record
             self._publish()
-        if _shown_state(old) != _shown_state(record):
+        if shown_state(old) != shown_state(record):
             self._changed(old, record)
-        self._wake(cid)
+        self._notify_watchers(cid)
 
     def _on_widget_status(self, cid: int, event: protocol.Event) -> None:
         """An opened widget's iframe reported a status: its row follows at once."""
         if not isinstance(event, protocol.ConnectionStatusChange):
             return
         with self._lock:
-            old = self._records.get(cid)
-            if old is None:
+            new = self._rows.report(cid, event)
+            if new is None:
                 return
-            self._said[cid] = self._said.get(cid, 0) + 1
-            new = _merged(old, event)
             if event.connected is True and self._error_from == cid:
                 self._error_from = None
                 self.error = None
         self._replace(cid, new)
+        self._time_reads.request()  # the iframe says what happened, Workato's API says when
 
     def _on_widget_error(self, cid: int, event: protocol.Event) -> None:
         """An opened widget could not load or was refused: say so for the whole panel too."""
         if not isinstance(event, protocol.ErrorMessage):
             return
-        record = self._records.get(cid)
+        record = self._rows.get(cid)
         name = f"{record.name} (connection {cid})" if record else f"Connection {cid}"
         self._error_from = cid
         self.error = _cleaned(f"{name}: {event.message}")
 
     def _failed(self, exc: BaseException) -> None:
-        who = _customer_name(self._customer)
-        text = tracking.describe_api_failure(f"{who}'s connections", exc, self._customer)
+        who = customer_label(self._customer)
+        text = describe_api_failure(f"{who}'s connections", exc, self._customer)
         # INFO: the panel already shows it; a WARNING would repeat it as a pink stderr line.
         log.info("%s: %s", self._describe_self(), text)
         with self._lock:
@@ -452,22 +555,120 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self.status = "error"
 
     def _publish(self) -> None:
-        """Sort the rows, problems first, and sync them; the lock is held."""
-        self._order = sorted(self._records, key=lambda cid: _sort_key(self._records[cid]))
-        self.set_trait("rows", [_row(self._records[cid]) for cid in self._order])
+        """Sync the rows in table order, each with its recipe summary; the lock is held."""
+        rows = self._rows.rows()
+        for row in rows:
+            row["recipes"] = summary(self._recipe_read, row["id"])
+        self.set_trait("rows", rows)
+
+    def _publish_recipes(self) -> None:
+        """Sync the opened rows' recipes and the note on what is missing."""
+        read = self._recipe_read
+        self.set_trait(
+            "recipes", {str(cid): details(read, cid) for cid in self._widgets if cid in self._rows}
+        )
+        note = None if read is None else (read.missing or read.jobs_note)
+        self.set_trait("recipes_note", None if note is None else _cleaned(f"Recipes: {note}"))
+
+    def _take_recipes(self, read: RecipeRead | None) -> None:
+        """Take one read of the recipes: rows and opened rows show it; a recipe that started or
+        stopped since the last read goes to on_change."""
+        if read is None:
+            return
+        with self._lock:
+            old = self._recipe_read
+            self._recipe_read = read
+            self._publish()
+            self._publish_recipes()
+        if old is None or old.missing is not None:
+            return
+        before = {r.id: r for r in old.recipes}
+        for recipe in read.recipes:
+            previous = before.get(recipe.id)
+            if previous is not None and recipe_state(previous) != recipe_state(recipe):
+                self._changed(previous, recipe)
+
+    def _apply_refresh(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> None:
+        marks, (records, recipes) = result
+        self._take_read(records, marks)
+        self._take_recipes(recipes)
+
+    def _read_times(self) -> tuple[dict[int, int], list[Connection]]:
+        with self._lock:
+            marks = {cid: w.iframe_reports for cid, w in self._widgets.items()}
+        return marks, self._api.connections(self._customer)
+
+    def _take_times(self, result: tuple[dict[int, int], list[Connection]]) -> None:
+        """A read made after an iframe reported: rows it agrees with take Workato's record (its
+        times); a row it disagrees with keeps the iframe's word (the API has not caught up)."""
+        marks, records = result
+        for record in records:
+            row = self._rows.get(record.id)
+            if row is None or row == record or shown_state(row) != shown_state(record):
+                continue
+            widget = self._widgets.get(record.id)
+            if widget is not None and record.id in marks:
+                widget.take_record(record, reports_before=marks[record.id])  # the row follows
+            else:
+                self._replace(record.id, record)
+
+    def _times_failed(self, exc: Exception) -> None:
+        log.info("%s: could not read Workato's times after an iframe report: %s",
+                 self._describe_self(), exc)  # fmt: skip
+
+    def _start_recipe(self, raw_id: object) -> None:
+        """The page's confirmed Start: start the recipe off the kernel's thread, then re-read."""
+        read = self._recipe_read
+        recipe = None
+        if read is not None and isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            recipe = next((r for r in read.recipes if r.id == raw_id), None)
+        if recipe is None:
+            log.warning("%s: ignored a start of an unknown recipe", self._describe_self())
+            return
+        starter = self._starts.get(recipe.id)
+        if starter is not None and starter.busy:
+            return
+        starter = CoalescedReads(
+            f"workato-panel-start-{recipe.id}",
+            functools.partial(self._api.start_recipe, self._customer, recipe.id),
+            functools.partial(self._started, recipe.id),
+            functools.partial(self._start_failed, recipe.id),
+            spacing=REFRESH_SPACING,
+        )
+        self._starts[recipe.id] = starter
+        self._set_action(recipe.id, "starting", None)
+        starter.request()
+
+    def _started(self, recipe_id: int, _answer: object) -> None:
+        self._set_action(recipe_id, "started", None)
+        self._refresh_reads.request()
+
+    def _start_failed(self, recipe_id: int, exc: Exception) -> None:
+        from .errors import ApiError
+
+        text = str(exc) if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+        message = _cleaned(f"Could not start recipe {recipe_id}: {text}")
+        log.warning("%s: %s", self._describe_self(), message)
+        self._set_action(recipe_id, "failed", message)
+
+    def _set_action(self, recipe_id: int, state: str, message: str | None) -> None:
+        actions = dict(self.recipe_actions)
+        actions[str(recipe_id)] = {"state": state, "message": message}
+        self.set_trait("recipe_actions", actions)
 
     def _publish_expanded(self) -> None:
         self.set_trait("expanded", {str(cid): w for cid, w in self._widgets.items()})
+        self._publish_recipes()
 
     def _changed(self, old: Connection, new: Connection) -> None:
         call_each(self._change_callbacks, (old, new), log, self._describe_self(), "on_change")
 
-    def _wake(self, cid: int) -> None:
+    def _notify_watchers(self, cid: int) -> None:
         for watcher in list(self._watchers):
             watcher(cid)
 
     def _describe_self(self) -> str:
-        return f"panel of {_customer_name(self._customer)}"
+        return f"panel of {customer_label(self._customer)}"
 
     # -- the page ---------------------------------------------------------------------------
 
@@ -503,7 +704,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
         elif kind in ("expand", "collapse"):
             self._toggle(kind, content.get("id"))
         elif kind == "refresh":
-            self._clicked.finish()
+            self._refresh_reads.request()
+        elif kind == "start_recipe":
+            self._start_recipe(content.get("id"))
         else:
             log.warning(
                 "%s: ignored a page message of unknown kind %.40r",
@@ -526,7 +729,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _displayed(self) -> bool:
         now = time.monotonic()
         for view, seen in list(self._views.items()):
-            if now - seen > _VIEW_LEASE:
+            if now - seen > self._view_lease:
                 self._views.pop(view, None)
         return bool(self._views)
 
@@ -535,12 +738,21 @@ class ConnectionsPanel(anywidget.AnyWidget):
         if self._poller is not None:
             self._poller.start()
 
-    def _poll_read(self) -> tuple[dict[int, int], dict[int, int], list[Connection]]:
-        said, widget_said = self._marks()
-        return said, widget_said, self._api.connections(self._customer)
+    def _poll_read(self) -> tuple[tuple[ReadMark, dict[int, int]], Any]:
+        """On a poller's thread: the connections, then the recipes (one paged read) and the
+        last jobs that need reading."""
+        marks = self._read_marks()
+        records = self._api.connections(self._customer)
+        return marks, (records, self._read_recipes())
 
-    def _poll_apply(self, result: tuple[dict[int, int], dict[int, int], list[Connection]]) -> bool:
-        self._take(result[2], result[0], result[1])
+    def _read_recipes(self) -> RecipeRead | None:
+        """The recipes and the last jobs that need reading (None when the panel reads none)."""
+        if not self._with_recipes:
+            return None
+        return read_recipes(self._api, self._customer, self._recipe_read)
+
+    def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> bool:
+        self._apply_refresh(result)
         return not self._displayed()
 
     def _poll_failed(self, exc: Exception) -> bool:
@@ -555,65 +767,5 @@ def _cleaned(text: str) -> str:
     return protocol.clean_text(text, protocol.MAX_ERROR_TEXT)
 
 
-def _shown_state(record: Connection) -> tuple[str, str | None]:
-    """What on_change compares: the row's status and its error text."""
-    return tracking.classify(record), tracking.problem_text(record)
-
-
 def _status_words(record: Connection) -> str:
-    return tracking.classify(record).replace("_", " ")
-
-
-def _sort_key(record: Connection) -> tuple[int, str, int]:
-    return _RANK[tracking.classify(record)], record.name.casefold(), record.id
-
-
-def _row(record: Connection) -> dict[str, Any]:
-    """What the table shows of a record, and nothing else."""
-    status = tracking.classify(record)
-    when: datetime | None = None
-    if status == "lost":
-        when = record.connection_lost_at
-    elif status == "connected":
-        when = record.authorized_at
-    elif status == "failed":
-        when = record.updated_at
-    return {
-        "id": record.id,
-        "name": record.name,
-        "provider": record.provider,
-        "status": status,
-        "error": tracking.problem_text(record),
-        "when": None if when is None else when.isoformat(),
-        "when_kind": None
-        if when is None
-        else {"lost": "lost", "connected": "authorized"}.get(status, "failed"),
-    }
-
-
-def _merged(record: Connection, event: protocol.ConnectionStatusChange) -> Connection:
-    """A row's record after its iframe reported `event` (Workato's fields, as the API would
-    report them once it catches up)."""
-    now = datetime.now(timezone.utc)
-    if event.error:
-        return dataclasses.replace(
-            record,
-            authorization_status="failed",
-            authorization_error=event.error,
-            updated_at=now,
-        )
-    if event.connected is True and tracking.classify(record) != "connected":
-        return dataclasses.replace(
-            record,
-            authorization_status="success",
-            authorization_error=None,
-            authorized_at=now,
-            connection_lost_at=None,
-            connection_lost_reason=None,
-            updated_at=now,
-        )
-    if event.connected is False and tracking.classify(record) == "connected":
-        return dataclasses.replace(
-            record, authorization_status=None, authorized_at=None, updated_at=now
-        )
-    return record  # "not connected" agrees with a failed, lost or never authorized row
+    return classify(record).replace("_", " ")

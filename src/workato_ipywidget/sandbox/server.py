@@ -28,6 +28,7 @@ from .api_customers import customer_routes
 from .api_folders import folder_routes
 from .api_recipes import recipe_routes
 from .base import NotFoundHandler, SandboxConfig, log_request
+from .gate import Gate
 from .page_handlers import page_routes
 from .recipes import TRIGGER_ERRORS_LIMIT, parse_recipe_id
 from .records import (
@@ -62,12 +63,14 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
 
 
 class Sandbox:
-    """A local stand-in for Workato's embedded connections: connection pages and Embedded API.
+    """A local stand-in for Workato: its connection page, full-page embeds and Embedded API
+    (customers, connections, recipes and their jobs, folders and projects).
 
     It verifies tokens as strictly as Workato (RS256 only, a registered vendor key, sane
     `iat`/`exp`, no replayed `jti`, a customer it knows). It starts with one customer,
-    ``"acme"``; a connection belongs to one customer, and a token (or an API path) naming
-    another customer does not see it.
+    ``"acme"``; a connection, folder or recipe belongs to one customer, and a token (or an API
+    path) naming another customer does not see it. A running recipe's jobs follow the states of
+    the connections it uses (`run_jobs`), as the full-page embeds and the API both show.
 
     Origin allowlist: when `allowed_origins` is set, a token whose `origin` claim is missing or
     not listed still gets its connection page (status 200), but the page posts nothing, which is
@@ -131,11 +134,12 @@ class Sandbox:
                 f"recipe, a whole number >= 1; got {trigger_errors_limit!r}"
             )
         self._state = SandboxState(trigger_errors_limit)
+        self._gate = Gate()
         self.redirect_pages_to(redirect_pages_to)
         self._vendor_id = f"sandbox-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._signer = TokenSigner(self._vendor_id, key)
-        self._state.register_public_key(self._vendor_id, self._signer.public_key_pem())
+        self._gate.register_public_key(self._vendor_id, self._signer.public_key_pem())
         self._api_token = _api_token(api_token)
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -206,7 +210,7 @@ class Sandbox:
 
     async def _serve(self, sockets: list[socket.socket], ready: threading.Event) -> None:
         config = SandboxConfig(
-            self._state, self._allowed_origins, self._api_token, self._rate_limits
+            self._state, self._gate, self._allowed_origins, self._api_token, self._rate_limits
         )
         server = HTTPServer(make_app(config))
         server.add_sockets(sockets)
@@ -261,7 +265,7 @@ class Sandbox:
             vendor_id: The vendor id the tokens' ``sub`` starts with.
             pem: The RSA public key (SubjectPublicKeyInfo PEM, as `TokenSigner.public_key_pem()`).
         """
-        self._state.register_public_key(vendor_id, pem)
+        self._gate.register_public_key(vendor_id, pem)
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -279,7 +283,7 @@ class Sandbox:
         Args:
             host: The host name to redirect to, or None to stop redirecting.
         """
-        self._state.page_host = None if host is None else _page_host(host)
+        self._gate.page_host = None if host is None else _page_host(host)
 
     # customers, connections and observations
 
@@ -615,12 +619,12 @@ class Sandbox:
     @property
     def seen_jti(self) -> frozenset[str]:
         """The ids of every token accepted so far (each can be used once)."""
-        return self._state.seen_jti()
+        return self._gate.seen_jti()
 
     @property
     def refusals(self) -> tuple[Refusal, ...]:
         """Recent refusals and silent pages, oldest first (bounded), without any token."""
-        return self._state.refusals()
+        return self._gate.refusals()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "not running"

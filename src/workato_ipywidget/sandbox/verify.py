@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..endpoints import normalize_origin as canonical_origin
+from .gate import Gate
 from .records import StoredCustomer
 from .state import SandboxState
 
@@ -86,7 +87,7 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
+def verify_token(token: str | None, gate: Gate, state: SandboxState) -> VerifiedToken:
     """Check everything Workato checks, in order; record the `jti` only once all else passed."""
     if not token:
         raise Refused(
@@ -111,7 +112,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
             "only. Sign with the vendor's RSA private key and algorithm RS256",
         )
     vendor_id, customer_id, user_id = _split_sub(unverified.get("sub"))
-    key = state.vendor_key(vendor_id)
+    key = gate.vendor_key(vendor_id)
     if key is None:
         raise Refused(
             "unknown_vendor",
@@ -151,7 +152,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
         )
     exp = claims.get("exp")  # PyJWT has checked it is a number when present
     valid_until = (float(exp) if exp is not None else iat + MAX_AGE_WITHOUT_EXP) + LEEWAY_SECONDS
-    if not state.consume_jti(jti, valid_until):
+    if not gate.consume_jti(jti, valid_until):
         raise Refused(
             "replayed_token",
             "this token was already used (its jti was seen before); Workato refuses a reused "

@@ -1,10 +1,7 @@
-"""Following connections through Workato's Embedded API: what a record says, and polling it.
+"""Poller: repeat an Embedded API read on a daemon thread, spaced within Workato's rate limits.
 
-`classify` reads Workato's fields the way its own connection sample does (`authorization_status`,
-then `connection_lost_at`); `widget_state` turns that into a ConnectionWidget's traits. `Poller`
-repeats a read on a daemon thread, spaced within Workato's rate limits, and hands each result to
-the kernel's event loop (so traits and callbacks change on the thread that handles the page's
-messages) or, outside a running loop, applies it on its own thread.
+Each result goes to the kernel's event loop (so traits and callbacks change on the thread that
+handles the page's messages) or, outside a running loop, is applied on the poller's own thread.
 """
 
 from __future__ import annotations
@@ -12,34 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Protocol
 
-from .protocol import MAX_ERROR_TEXT, clean_text
+from .checks import check_seconds
 from .redaction import redact
-
-if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .records import Connection
 
 __all__ = [
     "LIST_REQUESTS_PER_MINUTE",
     "MIN_POLL_SECONDS",
-    "Followed",
+    "CoalescedReads",
+    "PollTarget",
     "Poller",
-    "RowStatus",
-    "WidgetState",
     "check_interval",
-    "check_seconds",
-    "classify",
-    "customer_label",
-    "describe_api_failure",
-    "problem_text",
-    "widget_state",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,94 +34,6 @@ LIST_REQUESTS_PER_MINUTE = 1000
 MIN_POLL_SECONDS = 2.0
 """The shortest interval a poller may use: 30 list requests a minute, 3% of Workato's limit,
 which every panel, widget and script sharing the API client draws on."""
-
-RowStatus = Literal["failed", "lost", "not_connected", "connected"]
-"""A connection's state as a panel shows it, problems first."""
-
-
-def classify(record: Connection) -> RowStatus:
-    """What a connection record means: a failed authorization, a lost connection, never (or no
-    longer) authorized, or connected."""
-    if record.authorization_status in ("failed", "exception"):
-        return "failed"
-    if record.connection_lost_at is not None:
-        return "lost"
-    if record.authorization_status == "success":
-        return "connected"
-    return "not_connected"
-
-
-def problem_text(record: Connection) -> str | None:
-    """The error a record carries: the failed authorization's text, or why it was lost."""
-    status = classify(record)
-    if status == "failed":
-        text = record.authorization_error or "Authorization failed (Workato gave no reason)"
-    elif status == "lost":
-        text = f"Connection lost: {record.connection_lost_reason or 'Workato gave no reason'}"
-    else:
-        return None
-    return clean_text(text, MAX_ERROR_TEXT)  # Workato's own text, bound for synced state
-
-
-@dataclass(frozen=True, slots=True)
-class WidgetState:
-    """A ConnectionWidget's traits as an Embedded API record determines them."""
-
-    provider: str | None
-    connected: bool
-    status: Literal["connected", "disconnected", "error"]
-    error: str | None
-
-
-def widget_state(record: Connection) -> WidgetState:
-    """`success` -> connected; `failed`/`exception` -> error with `authorization_error`;
-    `connection_lost_at` set -> disconnected with its reason in `error`."""
-    status = classify(record)
-    shown = {"connected": "connected", "failed": "error"}.get(status, "disconnected")
-    return WidgetState(
-        provider=record.provider,
-        connected=status == "connected",
-        status=shown,  # type: ignore[arg-type]
-        error=problem_text(record),
-    )
-
-
-def customer_label(customer_id: object) -> str:
-    """A customer id as messages show it: quoted, an `ExternalId` by its value, cut short."""
-    text = customer_id.value if hasattr(customer_id, "value") else str(customer_id)
-    return repr(text[:60]) if isinstance(text, str) else repr(customer_id)
-
-
-def describe_api_failure(what: str, exc: BaseException, customer: object = None) -> str:
-    """A one-paragraph reason for a failed read of `customer`'s connections, for `error` and
-    log lines, with what to check for an unknown customer or a refused token; never a token."""
-    from .errors import ApiError, AuthenticationError, NotFoundError
-
-    if isinstance(exc, NotFoundError) and customer is not None:
-        text = (
-            f"Workato's Embedded API knows no customer {customer_label(customer)}: {exc}. Check "
-            "customer_id: Workato's id of the managed user, or ExternalId(...) for your own id."
-        )
-    elif isinstance(exc, AuthenticationError):
-        text = f"Workato's Embedded API refused the API token: {exc}"
-    elif isinstance(exc, ApiError):
-        text = f"Could not read {what} from Workato's Embedded API: {exc}"
-    else:
-        text = f"Could not read {what} from Workato's Embedded API: {type(exc).__name__}: {exc}"
-    return clean_text(text, MAX_ERROR_TEXT)
-
-
-def check_seconds(name: str, value: object, *, off: str = "") -> float:
-    """A positive, finite number of seconds; `off` names what else the caller accepts, for the
-    message (e.g. " or None (no polling)")."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive number of seconds{off}, got {value!r}")
-    return float(value)
 
 
 def check_interval(name: str, value: object, *, off: str = "") -> float:
@@ -152,7 +49,7 @@ def check_interval(name: str, value: object, *, off: str = "") -> float:
     return seconds
 
 
-class Followed(Protocol):
+class PollTarget(Protocol):
     """What a Poller polls for: a read (on the poller's thread), and what to do with its result
     or failure (where the kernel's state lives); either returns True to stop polling."""
 
@@ -164,8 +61,8 @@ class Followed(Protocol):
 
 
 class Poller:
-    """Run `followed._poll_read()` every `every` seconds on a daemon thread, and
-    `followed._poll_apply(result)` after each (the caller has just read, so the first round
+    """Run `target._poll_read()` every `every` seconds on a daemon thread, and
+    `target._poll_apply(result)` after each (the caller has just read, so the first round
     waits `every` too).
 
     `_poll_apply` runs on the event loop that was running when `start()` was called (the
@@ -177,10 +74,10 @@ class Poller:
     """
 
     def __init__(
-        self, name: str, followed: Followed, *, every: float, limit: float | None = None
+        self, name: str, target: PollTarget, *, every: float, limit: float | None = None
     ) -> None:
         self._name = name
-        self._followed = followed
+        self._target = target
         self._every = every
         self._limit = limit
         self._run: _Run | None = None
@@ -208,8 +105,7 @@ class Poller:
         """No further rounds; a read in flight finishes but is not applied."""
         run = self._run
         if run is not None:
-            run.stopped.set()
-            run.wake.set()
+            run.stop()
 
     def finish(self) -> None:
         """One more round now (e.g. the last tab closed: catch what happened there), then stop;
@@ -224,8 +120,8 @@ class Poller:
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end (tests, and closing a widget)."""
         run = self._run
-        if run is not None and run.thread is not threading.current_thread():
-            run.thread.join(timeout)
+        if run is not None:
+            run.join(timeout)
 
     def _loop(self, run: _Run) -> None:
         from .errors import RateLimitError
@@ -243,20 +139,114 @@ class Poller:
                 break
             wait = self._every
             try:
-                result = self._followed._poll_read()
+                result = self._target._poll_read()
             except Exception as exc:  # a read must never end the thread silently
                 if isinstance(exc, RateLimitError):
                     wait = max(self._every, exc.retry_after or 0.0)
                 # `_poll_failed` says what failed, where the user sees it; this is the schedule.
                 log.debug("%s: the read failed; next read in %.0f s", self._name, wait)
-                if run.deliver(self._followed._poll_failed, exc):
+                if run.deliver(self._target._poll_failed, exc):
                     break
             else:
-                if run.deliver(self._followed._poll_apply, result):
+                if run.deliver(self._target._poll_apply, result):
                     break
             if last:
                 break
         run.stopped.set()
+
+
+class CoalescedReads:
+    """Reads on request, on a daemon thread: one read in flight and at most one queued.
+
+    `request()` returns at once. A request while a read is in flight queues one more read (and
+    every further request joins that one), and reads begin at least `spacing` seconds apart
+    (after a `RateLimitError`, what Workato asks), so a burst of requests (300 Refresh clicks)
+    makes a handful of reads. Each result goes to `apply`, a failure to `failed`, on the event
+    loop that was running at the request (the kernel's), or on the thread without one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        read: Callable[[], Any],
+        apply: Callable[[Any], object],
+        failed: Callable[[Exception], object],
+        *,
+        spacing: float,
+    ) -> None:
+        self._name = name
+        self._read = read
+        self._apply = apply
+        self._failed = failed
+        self._spacing = check_seconds("spacing", spacing)
+        self._lock = threading.Lock()
+        self._queued = False
+        self._run: _Run | None = None
+        self._next_at = 0.0  # monotonic time before which no read begins
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """A read is in flight or queued."""
+        run = self._run
+        return run is not None and run.thread.is_alive()
+
+    def request(self) -> None:
+        """Ask for a read: now if none is in flight, else once more after it (coalesced)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            if self._closed:
+                return
+            self._queued = True
+            if self._run is not None:
+                return  # the running thread takes the queued request
+            run = _Run(loop)
+            run.thread = threading.Thread(
+                target=self._loop, args=(run,), name=self._name, daemon=True
+            )
+            self._run = run
+        run.thread.start()
+
+    def stop(self) -> None:
+        """No further reads; one in flight finishes but is not applied."""
+        with self._lock:
+            self._closed = True
+            run = self._run
+        if run is not None:
+            run.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until no read is in flight or queued (tests, and closing)."""
+        run = self._run
+        if run is not None:
+            run.join(timeout)
+
+    def _loop(self, run: _Run) -> None:
+        from .errors import RateLimitError
+
+        while True:
+            delay = self._next_at - time.monotonic()
+            if delay > 0 and run.wake.wait(delay) and run.stopped.is_set():
+                break
+            with self._lock:
+                if run.stopped.is_set() or not self._queued:
+                    self._run = None
+                    return
+                self._queued = False  # requests from now on queue one more read
+            self._next_at = time.monotonic() + self._spacing
+            try:
+                result = self._read()
+            except Exception as exc:  # a read must never end the thread silently
+                if isinstance(exc, RateLimitError):
+                    self._next_at = time.monotonic() + max(self._spacing, exc.retry_after or 0.0)
+                run.deliver(self._failed, exc)
+            else:
+                run.deliver(self._apply, result)
+        with self._lock:
+            self._run = None
 
 
 class _Run:
@@ -268,6 +258,16 @@ class _Run:
         self.stopped = threading.Event()
         self.last_round = False
         self.thread: threading.Thread
+
+    def stop(self) -> None:
+        """No further rounds; wake the thread so that it sees it."""
+        self.stopped.set()
+        self.wake.set()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the thread to end (never from the thread itself)."""
+        if self.thread is not threading.current_thread():
+            self.thread.join(timeout)
 
     def deliver(self, handler: Callable[[Any], object], result: Any) -> bool:
         """Hand one result (or failure) to `handler` where the kernel's state lives; True when
