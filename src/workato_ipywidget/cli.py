@@ -58,7 +58,8 @@ class _OneLineErrors(click.Group):
         try:
             result = super().main(*args, **kwargs)
         except click.UsageError as exc:
-            names, ctx = [], exc.ctx
+            names: list[str] = []
+            ctx = exc.ctx
             while ctx is not None and ctx.parent is not None:  # subcommands, not the program
                 names.insert(0, ctx.info_name or "")
                 ctx = ctx.parent
