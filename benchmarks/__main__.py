@@ -16,8 +16,8 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "latency", "storm",
-    "memory", "first", "panel", "panel_recipes",
+    "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "hub", "latency",
+    "storm", "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
 GROUPS = {
     "browser": ("latency", "storm", "memory", "first", "panel", "panel_recipes"),
@@ -61,6 +61,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
             figures += module.run(settings)
+    if "hub" in selected:
+        from . import hub  # a real JupyterHub with five users' servers and kernels
+
+        print("running hub (token service from users' kernels) on a JupyterHub ...", flush=True)
+        figures += hub.run(settings)
     parts = tuple(name for name in ("latency", "storm", "memory") if name in selected)
     if parts:
         from . import browser  # Playwright and the e2e harness, only when needed

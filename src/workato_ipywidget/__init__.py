@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .errors import RecipeStartError as RecipeStartError
     from .frame import LoggedEvent as LoggedEvent
     from .frame import WorkatoFrame as WorkatoFrame
+    from .hub import HubSigner as HubSigner
+    from .hub import HubSignerError as HubSignerError
     from .page import EmbeddedPage as EmbeddedPage
     from .panel import ConnectionsPanel as ConnectionsPanel
     from .protocol import Click as Click
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .protocol import Rejected as Rejected
     from .protocol import Unknown as Unknown
     from .protocol import Unloaded as Unloaded
+    from .rate_limits import ApiStats as ApiStats
     from .rate_limits import RateLimits as RateLimits
     from .records import Connection as Connection
     from .records import Customer as Customer
@@ -45,6 +48,7 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .records import RecipeConfig as RecipeConfig
     from .records import to_frame as to_frame
     from .sandbox import Sandbox as Sandbox
+    from .signing import Signer as Signer
     from .token import ExternalId as ExternalId
     from .token import InvalidKeyError as InvalidKeyError
     from .token import TokenSigner as TokenSigner
@@ -67,6 +71,8 @@ _EXPORTS: dict[str, str] = {
     "RecipeStartError": "errors",
     "LoggedEvent": "frame",
     "WorkatoFrame": "frame",
+    "HubSigner": "hub",
+    "HubSignerError": "hub",
     "EmbeddedPage": "page",
     "ConnectionsPanel": "panel",
     "Click": "protocol",
@@ -79,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "Rejected": "protocol",
     "Unknown": "protocol",
     "Unloaded": "protocol",
+    "ApiStats": "rate_limits",
     "RateLimits": "rate_limits",
     "Connection": "records",
     "Customer": "records",
@@ -91,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "RecipeConfig": "records",
     "to_frame": "records",
     "Sandbox": "sandbox",
+    "Signer": "signing",
     "ExternalId": "token",
     "InvalidKeyError": "token",
     "TokenSigner": "token",

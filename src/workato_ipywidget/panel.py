@@ -33,7 +33,8 @@ from .connection_state import classify
 from .frame import BUNDLE, MAX_VIEW_ID
 from .poller import CoalescedReads, Poller, check_interval
 from .redaction import redact
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike
 from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
@@ -112,7 +113,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         customer_id: IdLike,
         *,
         api: EmbeddedApi,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,
@@ -546,7 +547,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _failed(self, exc: BaseException) -> None:
         who = customer_label(self._customer)
         text = describe_api_failure(f"{who}'s connections", exc, self._customer)
-        log.warning("%s: %s", self._describe_self(), text)
+        # INFO: the panel already shows it; a WARNING would repeat it as a pink stderr line.
+        log.info("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
             self.error = text

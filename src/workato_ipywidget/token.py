@@ -43,6 +43,7 @@ __all__ = [
     "IdLike",
     "InvalidKeyError",
     "TokenSigner",
+    "id_segment",
     "read_key_file",
 ]
 
@@ -264,6 +265,20 @@ def _check_ttl(ttl: object) -> int | None:
             "so it needs to live only minutes (the default is 600)"
         )
     return ttl
+
+
+def id_segment(value: object, name: str = "customer_id") -> str:
+    """Write a customer or user id as one segment of a token's ``sub``; refuse one that cannot be.
+
+    Args:
+        value: a str, an int or an ExternalId.
+        name: the argument's name, for the error message.
+
+    Raises:
+        TypeError: not a str, int or ExternalId.
+        ValueError: empty, negative, or a str holding ``:``.
+    """
+    return _id_segment(value, name)
 
 
 def _id_segment(value: object, name: str) -> str:

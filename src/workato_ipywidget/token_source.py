@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from . import protocol
 from .redaction import redact, remember
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike, id_segment
 
 __all__ = ["TokenSourceFailed", "token_source"]
 
@@ -25,7 +26,7 @@ class TokenSourceFailed(Exception):
 
 def token_source(
     owner: str,
-    signer: TokenSigner | None,
+    signer: Signer | None,
     customer_id: IdLike | None,
     user_id: IdLike | None,
     token_provider: Callable[[str], str] | None,
@@ -60,13 +61,18 @@ def token_source(
             f"token_provider=, or token= ({got})"
         )
     if signer is not None:
-        if not isinstance(signer, TokenSigner):
-            raise TypeError(f"signer must be a TokenSigner, got {type(signer).__name__}")
+        if not isinstance(signer, Signer):
+            raise TypeError(
+                "signer must be a Signer (a TokenSigner, a HubSigner, or anything with "
+                f"sign(customer_id, user_id=..., origin=...)), got {type(signer).__name__}"
+            )
         if customer_id is None:
             raise TypeError(
                 "signer= needs customer_id=: the Workato customer whose connections these are"
             )
-        signer.subject(customer_id, user_id=user_id)  # refuse bad ids now, not per view
+        id_segment(customer_id, "customer_id")  # refuse bad ids now, not per view
+        if user_id is not None:
+            id_segment(user_id, "user_id")
         return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
     if customer_id is not None or user_id is not None:
         raise TypeError(
