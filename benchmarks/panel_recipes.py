@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from .browser import calibrate, lab_notebook
 from .measure import Figure, Settings, ratios, summarize
+from .panel import OUTPUT_CELL, watch_js
 
 TARGET = 1.5
 VARIANTS = ("recipes", "plain")
@@ -50,17 +51,7 @@ for r in running:
         sandbox.run_jobs(r, 5)  # stopped on trigger errors
 sandbox.start()
 api = EmbeddedApi(sandbox.api_token, base_url=sandbox.base_url)
-out = ipywidgets.Output()
-display(out)
-shown = []
-
-def clear():
-    out.clear_output()
-    for widget in shown:
-        widget.close()
-    shown.clear()
-    gc.collect()
-
+{output}
 def build(variant):
     clear()
     before = api.stats.requests
@@ -75,40 +66,23 @@ def show():
     return start
 """
 
-# In the notebook page: resolve when every row shows its recipe summary (recipes) or its badge
-# (plain), timed on the page's clock at the first mutation after which it holds.
-WATCH_JS = """() => {
-  const live = () => document.querySelector(".workato-panel[data-live='true']") !== null;
-  const done = {
-    recipes: (n) => live() && [...document.querySelectorAll(
-      "tr.workato-panel-row .workato-panel-recipes-cell")].filter(
-        (cell) => cell.textContent.includes("recipe")).length === n,
-    plain: (n) => live() &&
+# In the notebook page: every row shows its recipe summary (recipes) or its badge (plain).
+DONE_JS = """{
+    recipes: (n) => document.querySelector(".workato-panel[data-live='true']") !== null &&
+      [...document.querySelectorAll("tr.workato-panel-row .workato-panel-recipes-cell")]
+        .filter((cell) => cell.textContent.includes("recipe")).length === n,
+    plain: (n) => document.querySelector(".workato-panel[data-live='true']") !== null &&
       document.querySelectorAll("tr.workato-panel-row .workato-badge[data-status]").length === n,
-  };
-  window.benchWatch = (variant, n) => {
-    window.benchDone = null;
-    const check = () => {
-      if (window.benchDone === null && done[variant](n)) {
-        window.benchDone = performance.timeOrigin + performance.now();
-        observer.disconnect();
-      }
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body,
-      { subtree: true, childList: true, attributes: true, characterData: true });
-    check();
-  };
-}"""
+  }"""
 
 EMPTY_JS = "() => !document.querySelector('.workato-panel')"
 
 
 def run(settings: Settings) -> list[Figure]:
-    setup = SETUP_CELL.format(connections=CONNECTIONS, recipes=RECIPES)
+    setup = SETUP_CELL.format(connections=CONNECTIONS, recipes=RECIPES, output=OUTPUT_CELL)
     with lab_notebook([setup]) as (page, notebook):
         kernel = notebook.kernel
-        page.evaluate(WATCH_JS)
+        page.evaluate(watch_js(DONE_JS))
         offset = calibrate(page)
         samples: dict[str, dict[str, list[float]]] = {
             v: {"ms": [], "build": [], "requests": []} for v in VARIANTS

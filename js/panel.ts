@@ -23,7 +23,7 @@ import {
   type RecipeView,
   type Row,
 } from "./panel_rules";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend } from "./bridge";
+import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -468,6 +468,7 @@ export function mount(
     model.off("msg:custom", onCustom);
     for (const name of WATCHED) model.off(`change:${name}`, paint);
     kernel.dispose();
+    unwatchKernel();
     clearInterval(pingTimer);
     for (const unit of units.values()) if (unit.detail) shut(unit.detail);
     units.clear();
@@ -481,6 +482,15 @@ export function mount(
   signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
   model.on("msg:custom", onCustom);
   for (const name of WATCHED) model.on(`change:${name}`, paint);
+  // A restarted or dead kernel: the panel says it needs one instead of showing stale rows.
+  const unwatchKernel = watchKernel(model, (gone) => {
+    if (gone) {
+      kernel.lost();
+    } else if (kernel.hasAnswered) {
+      kernel.probe();
+      send({ kind: "ready" }); // a live kernel answers with a hello
+    }
+  });
   paint();
 
   if (signal?.aborted) {

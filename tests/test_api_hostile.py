@@ -352,3 +352,20 @@ def test_a_start_refused_with_a_422_is_a_recipe_start_error(
 
     assert (caught.value.status, caught.value.code_errors) == (422, ([3, "x"],))
     assert "Recipe has errors" in str(caught.value)
+
+
+def test_older_wrappers_are_read_too(server: Hostile, api: EmbeddedApi) -> None:
+    recipe = {"id": 7, "name": "Sync", "config": [{"provider": "jira", "account_id": 3}]}
+    server.replies["/api/managed_users/acme/recipes"] = Reply(
+        body=json.dumps({"items": [recipe]}).encode()  # as some older pages show lists
+    )
+    server.replies["/api/managed_users/acme/recipes/7/jobs"] = Reply(
+        body=json.dumps({"result": [{"id": "j-1"}]}).encode()  # jobs wrapped like other lists
+    )
+    server.replies["/api/managed_users/acme"] = Reply(
+        body=json.dumps({"result": {"id": 12, "name": "ACME"}}).encode()
+    )
+
+    assert [r.connection_ids for r in api.recipes("acme")] == [(3,)]
+    assert [j.id for j in api.jobs("acme", 7)] == ["j-1"]
+    assert api.customer("acme").id == 12

@@ -317,3 +317,13 @@ def test_a_storm_of_malformed_frontend_messages_logs_a_bounded_number_of_warning
     assert 1 <= len(warnings) <= 21, name
     assert "are logged at DEBUG" in warnings[-1].getMessage(), name
     assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) >= 1_900, name
+
+
+def test_a_ping_gets_a_pong_for_its_view_and_mints_nothing(signer: TokenSigner) -> None:
+    provider = CountingProvider(signer)
+    page = FakeFrontend(ConnectionWidget(1234, token_provider=provider))
+
+    page.deliver({"kind": "ping", "view": "view-9"})
+
+    assert page.sent == [{"kind": "pong", "view": "view-9"}]
+    assert provider.calls == 0

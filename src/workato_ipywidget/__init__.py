@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .protocol import Rejected as Rejected
     from .protocol import Unknown as Unknown
     from .protocol import Unloaded as Unloaded
+    from .rate_limits import ApiStats as ApiStats
     from .rate_limits import RateLimits as RateLimits
     from .records import Connection as Connection
     from .records import Customer as Customer
@@ -84,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "Rejected": "protocol",
     "Unknown": "protocol",
     "Unloaded": "protocol",
+    "ApiStats": "rate_limits",
     "RateLimits": "rate_limits",
     "Connection": "records",
     "Customer": "records",

@@ -106,7 +106,7 @@ class WorkatoFrame(anywidget.AnyWidget):
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,
-        data_center: endpoints.DataCenter | str = "us",
+        data_center: endpoints.DataCenter | str | None = None,
         base_url: str | None = None,
         trusted_origins: Iterable[str] | None = None,
         diagnose_after: float | None = 15.0,
@@ -126,10 +126,10 @@ class WorkatoFrame(anywidget.AnyWidget):
             token_provider: Called with the page's origin, returns a token minted elsewhere.
             token: One token minted elsewhere (single use: a second view or a reload needs
                 another).
-            data_center: Workato's data center: ``"us"``, ``"eu"``, ``"jp"``, ``"sg"``,
-                ``"au"``, ``"il"``, ``"trial"`` or ``"cn"``.
+            data_center: Workato's data center: ``"us"`` (when neither this nor `base_url` is
+                given), ``"eu"``, ``"jp"``, ``"sg"``, ``"au"``, ``"il"``, ``"trial"`` or ``"cn"``.
             base_url: Workato's base URL instead of a data center's (https, or http on
-                loopback, e.g. a `Sandbox`).
+                loopback, e.g. a `Sandbox`); not together with `data_center`.
             trusted_origins: More origins to accept the iframe's messages from.
             diagnose_after: Seconds a loaded iframe may stay silent before the widget explains
                 why in `error`; None turns the diagnosis off.
@@ -140,7 +140,8 @@ class WorkatoFrame(anywidget.AnyWidget):
 
         Raises:
             TypeError: No token source or more than one, or an argument of the wrong type.
-            ValueError: A value out of range (an origin, `max_events`, `diagnose_after`).
+            ValueError: A value out of range (an origin, `max_events`, `diagnose_after`), or
+                both `data_center` and `base_url`.
         """
         if new_tab_link is not None and not isinstance(new_tab_link, bool):
             raise TypeError(
@@ -150,8 +151,20 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._mint = token_source(
             type(self).__name__, signer, customer_id, user_id, token_provider, token
         )
-        self._base_url = endpoints.resolve_base_url(data_center, base_url)
-        self._trusted = endpoints.trusted_origins(data_center, base_url, trusted_origins)
+        if data_center is not None and base_url is not None:
+            raise ValueError(
+                f"pass data_center= or base_url=, not both (got data_center={str(data_center)!r} "
+                f"and base_url={base_url!r}): base_url= names the host itself, data_center= "
+                "picks Workato's host for that data center"
+            )
+        center = "us" if data_center is None and base_url is None else data_center
+        self._base_url = endpoints.resolve_base_url(center, base_url)
+        self._trusted = endpoints.trusted_origins(center, base_url, trusted_origins)
+        self._chosen_by = (  # what picked the host, for the silent-iframe diagnosis
+            f"base_url={self._base_url!r}"
+            if base_url is not None
+            else f"data_center={str(center)!r}"
+        )
         check_whole_number("max_events", max_events)
         # Set before the comm opens, so the page's first state already says what it shows.
         self.set_trait("frame_kind", self._KIND)
@@ -312,12 +325,18 @@ class WorkatoFrame(anywidget.AnyWidget):
             self._receive(view, content.get("message"))
         elif kind == "silent":
             self._diagnose(
-                view, content.get("origin"), content.get("seconds"), content.get("dropped_origin")
+                view,
+                content.get("origin"),
+                content.get("seconds"),
+                content.get("dropped_origin"),
+                content.get("loaded", True),
             )
         elif kind == "open_tab":
             self._open_tab(view, content.get("origin"))
         elif kind == "tab_closed":
             self._tab_closed(view)
+        elif kind == "ping":  # the view wonders whether this kernel is still there
+            self.send({"kind": "pong", "view": view})
         else:
             self._warn(
                 "frontend",
@@ -406,8 +425,11 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._clear_diagnosis()
         self._record(view, result)
 
-    def _diagnose(self, view: str, origin: object, seconds: object, dropped: object) -> None:
-        """A view's iframe loaded but no trusted message came: explain the usual causes."""
+    def _diagnose(
+        self, view: str, origin: object, seconds: object, dropped: object, loaded: object = True
+    ) -> None:
+        """A view's iframe stayed silent (or never loaded): explain the usual causes, the host it
+        loaded from first."""
         page_origin = _shown_origin(origin) or "this notebook page's origin"
         frontend = endpoints.frontend_of(page_origin)
         waited = (
@@ -418,7 +440,18 @@ class WorkatoFrame(anywidget.AnyWidget):
             else "a while"
         )
         dropped_origin = _shown_origin(dropped)
-        if dropped_origin is not None:
+        host = endpoints.origin_of(self._base_url)
+        unreachable = (
+            f"{host} did not answer or is not a Workato host (the iframe then shows the "
+            f"browser's error page): check {self._chosen_by}, which chose {host}, and that this "
+            "browser can reach it"
+        )
+        if loaded is False:
+            text = (
+                f"The Workato iframe from {host} did not finish loading after {waited}. Most "
+                f"likely {unreachable}."
+            )
+        elif dropped_origin is not None:
             trusted = ", ".join(self._trusted)
             text = (
                 f"The Workato iframe posted its messages from {dropped_origin}, which this "
@@ -442,11 +475,10 @@ class WorkatoFrame(anywidget.AnyWidget):
             )
         else:
             text = (
-                f"The Workato iframe loaded but sent no message after {waited}. Usually either "
-                f"{page_origin} is not on Workato's allowed origins for this customer (add it "
-                "there), or the browser blocks third-party cookies for "
-                f"{endpoints.origin_of(self._base_url)} (allow them for that site, or use a "
-                "browser that does)."
+                f"The Workato iframe from {host} loaded but sent no message after {waited}. "
+                f"Usually one of: {unreachable}; {page_origin} is not on Workato's allowed "
+                "origins for this customer (add it there); or the browser blocks third-party "
+                f"cookies for {host} (allow them for that site, or use a browser that does)."
             )
         message = protocol.clean_text(text)
         if self._diagnosis is None:

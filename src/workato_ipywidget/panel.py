@@ -126,15 +126,33 @@ class ConnectionsPanel(anywidget.AnyWidget):
         recipes: bool = True,
         **kwargs: Any,
     ) -> None:
-        """`customer_id` names the customer for the API and, with `signer=`, for the tokens;
-        one token source as for ConnectionWidget (`signer=`, `token_provider=` or `token=`, the
-        last good for one opened connection only, since Workato takes each token once). The
-        iframes load from the API's data center (or its `base_url`).
+        """List a customer's connections (and the recipes using them) in one table.
 
-        `refresh_every` (seconds, None for never) re-reads the list while the panel is shown;
-        `diagnose_after`, `new_tab_link`, `trusted_origins` and `poll_every` go to each opened
-        ConnectionWidget. `recipes=False` reads no recipes (rows show none): for an API client
-        whose role may not list them.
+        Args:
+            customer_id: The customer (managed user) for the API and, with `signer`, for the
+                tokens: Workato's id or an `ExternalId`.
+            api: The `EmbeddedApi` the panel reads through; the iframes load from its data
+                center (or its `base_url`).
+            signer: Signs a fresh token for each opened connection's view.
+            user_id: A user of that customer, for the signer.
+            token_provider: Called with the page's origin, returns a token minted elsewhere.
+            token: One token minted elsewhere: good for one opened connection only, since
+                Workato takes each token once.
+            refresh_every: Seconds between re-reads while a view shows the panel (at least 2);
+                None never re-reads on its own.
+            title: The panel's title (default: "Connections of <customer>").
+            trusted_origins: More origins each opened widget accepts its iframe's messages from.
+            diagnose_after: For each opened widget: seconds before a silent iframe is explained.
+            new_tab_link: For each opened widget: show "Open in a new tab".
+            poll_every: For each opened widget: seconds between reads while its new-tab page is
+                open.
+            recipes: False reads no recipes (rows show none): for an API client whose role may
+                not list them.
+            **kwargs: Passed to `anywidget.AnyWidget`.
+
+        Raises:
+            TypeError: `api` is not an `EmbeddedApi`, or not exactly one token source.
+            ValueError: A bad customer id, interval or origin.
         """
         from .api import EmbeddedApi, check_customer_id
 
@@ -296,7 +314,14 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def expand(self, connection_id: int | str) -> ConnectionWidget:
         """Open a connection's widget under its row (once; later calls return the same widget).
 
-        Raises LookupError when the customer has no such connection in the table.
+        Args:
+            connection_id: One of the panel's connections.
+
+        Returns:
+            Its `ConnectionWidget`, started from the row's record.
+
+        Raises:
+            LookupError: The customer has no such connection in the table.
         """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
@@ -320,7 +345,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         return widget
 
     def collapse(self, connection_id: int | str) -> None:
-        """Close a connection's widget and take it from under its row (nothing if not open)."""
+        """Close a connection's widget and take it from under its row (nothing if not open).
+
+        Args:
+            connection_id: One of the panel's connections.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
             widget = self._widgets.pop(cid, None)
@@ -330,8 +359,17 @@ class ConnectionsPanel(anywidget.AnyWidget):
         widget.close()
 
     def on_change(self, callback: ChangeCallback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(old, new)` with the two records whenever a row's status (or its
-        error text) changes, from a refresh or from its opened widget; returns an unsubscribe."""
+        """Call `callback(old, new)` with two records whenever one changes: two `Connection`s when
+        a row's status (or its error text) changes, from a refresh or from its opened widget; two
+        `Recipe`s when a recipe using a connection starts or stops between two reads.
+
+        Args:
+            callback: Called with the old and the new record.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._change_callbacks, callback, remove, "(old, new) records")
 
     async def wait_for(
@@ -340,8 +378,22 @@ class ConnectionsPanel(anywidget.AnyWidget):
         predicate: Callable[[Connection], object] | None = None,
         timeout: float | None = 60.0,
     ) -> Connection:
-        """Wait until a connection's record satisfies `predicate` (default: it is connected),
-        and return that record. Works inside a running cell, as `ConnectionWidget.wait_for`."""
+        """Wait until a connection's record satisfies `predicate`, and return that record.
+
+        Works inside a running cell, as `ConnectionWidget.wait_for`.
+
+        Args:
+            connection_id: One of the panel's connections.
+            predicate: Called with the record; None waits until it is connected.
+            timeout: Seconds to wait; None waits for ever.
+
+        Returns:
+            The first record that satisfies `predicate`.
+
+        Raises:
+            LookupError: The customer has no such connection in the panel.
+            TimeoutError: Not within `timeout`, naming the connection's last status.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         if cid not in self._rows:
             raise LookupError(
@@ -495,7 +547,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _failed(self, exc: BaseException) -> None:
         who = customer_label(self._customer)
         text = describe_api_failure(f"{who}'s connections", exc, self._customer)
-        log.warning("%s: %s", self._describe_self(), text)
+        # INFO: the panel already shows it; a WARNING would repeat it as a pink stderr line.
+        log.info("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
             self.error = text

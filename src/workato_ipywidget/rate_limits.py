@@ -231,7 +231,12 @@ class ApiStats:
         """Seconds those requests waited, in total."""
 
     def count(self, name: str, amount: float = 1) -> None:
-        """Add `amount` to the counter `name`."""
+        """Add `amount` to a counter (the client counts; readers only read).
+
+        Args:
+            name: the counter, e.g. ``"rate_limited"``.
+            amount: what to add.
+        """
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
