@@ -16,8 +16,8 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "hub", "latency",
-    "storm", "memory", "first", "panel", "panel_recipes",
+    "signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "hub",
+    "latency", "storm", "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
 GROUPS = {
     "browser": ("latency", "storm", "memory", "first", "panel", "panel_recipes"),
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing"):
+    for name in ("signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
