@@ -47,7 +47,7 @@ class UsageFailure(click.ClickException):
 
 
 class _OneLineErrors(click.Group):
-    """A group whose every failure prints one line, ``error: <what> (<flag>): <what to do>``.
+    """A group whose every failure prints one line, ``error: <flag>: <what and what to do>``.
 
     Click's own usage errors (a missing option, a value of the wrong type) lose the usage
     block and keep a pointer to ``--help``; exit status 2 for usage errors, 1 for the rest.
