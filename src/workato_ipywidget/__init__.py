@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     )
     from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
+    from .health import AccountHealth
+    from .health_rows import CustomerHealth
     from .page import EmbeddedPage
     from .panel import ConnectionsPanel
     from .protocol import (
@@ -49,6 +51,8 @@ _EXPORTS = {
     "WorkatoFrame": "frame",
     "EmbeddedPage": "page",
     "ConnectionsPanel": "panel",
+    "AccountHealth": "health",
+    "CustomerHealth": "health_rows",
     "TokenSigner": "token",
     "ExternalId": "token",
     "InvalidKeyError": "token",
@@ -76,6 +80,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AccountHealth",
     "ApiConnectionError",
     "ApiError",
     "AuthenticationError",
@@ -85,6 +90,7 @@ __all__ = [
     "ConnectionWidget",
     "ConnectionsPanel",
     "Customer",
+    "CustomerHealth",
     "DataCenter",
     "EmbeddedApi",
     "EmbeddedPage",

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 import click
@@ -24,6 +24,7 @@ from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner
 
 if TYPE_CHECKING:
     from .api import Connection
+    from .health_rows import CustomerHealth
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
@@ -179,6 +180,150 @@ def _table(found: list[Connection]) -> str:
     if not found:
         lines.append("(no connections)")
     return "\n".join(lines)
+
+
+@main.command()
+@click.option("--problems", is_flag=True, help="Only the customers with a problem.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.File("w", lazy=True),
+    metavar="FILE",
+    help="Write the rows as CSV to FILE ('-' for stdout) instead of the table.",
+)
+@click.option(
+    "--api-token-env",
+    metavar="VAR",
+    default="WORKATO_API_TOKEN",
+    show_default=True,
+    help="Environment variable holding the Embedded API token (never pass it inline).",
+)
+@click.option(
+    "--data-center",
+    type=click.Choice([center.value for center in DataCenter], case_sensitive=False),
+    default="us",
+    show_default=True,
+    help="Workato's data center.",
+)
+@click.option("--base-url", help="A custom API origin instead, e.g. a sandbox's base URL.")
+@click.option("--no-recipes", is_flag=True, help="Do not read recipes stopped on errors.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    help="Readers kept busy (default 32); the client's rate limiter sets the pace either way.",
+)
+def health(
+    problems: bool,
+    csv_file: TextIO | None,
+    api_token_env: str,
+    data_center: str,
+    base_url: str | None,
+    no_recipes: bool,
+    concurrency: int | None,
+) -> None:
+    """Scan every customer's connections (and recipes stopped on errors) and print one row per
+    customer, problems first; the progress bar goes to stderr."""
+    import asyncio
+
+    from .api import ApiError, EmbeddedApi
+    from .health_rows import sort_key
+    from .health_scan import HealthScan, check_concurrency, scan_clients
+
+    token = os.environ.get(api_token_env)
+    if not token:
+        raise click.UsageError(
+            f"the API token is read from the environment variable {api_token_env}, which is not "
+            "set; export it (or name another with --api-token-env)"
+        )
+    rows: list[CustomerHealth] = []
+    bar: list[Any] = []
+
+    def on_total(total: int) -> None:
+        bar.append(
+            click.progressbar(length=total, label="Scanning customers", file=sys.stderr, width=30)
+        )
+        bar[0].__enter__()
+
+    def on_row(row: CustomerHealth) -> None:
+        rows.append(row)
+        bar[0].update(1)
+
+    try:
+        with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
+            _, make_source = scan_clients(api)
+            scan = HealthScan(
+                make_source(),
+                include_recipes=not no_recipes,
+                concurrency=check_concurrency(concurrency),
+                on_total=on_total,
+                on_row=on_row,
+            )
+            try:
+                asyncio.run(scan.run())
+            finally:
+                if bar:
+                    bar[0].__exit__(None, None, None)
+    except (ApiError, ValueError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    shown = sorted((r for r in rows if r.has_problem or not problems), key=sort_key)
+    found = sum(1 for r in rows if r.has_problem)
+    click.echo(f"{len(rows)} customers read, {found} with problems", err=True)
+    if csv_file is not None:
+        _health_csv(shown, csv_file, recipes=not no_recipes)
+    else:
+        click.echo(_health_table(shown, recipes=not no_recipes))
+
+
+_HEALTH_COLUMNS = {
+    "id": "ID",
+    "name": "NAME",
+    "external_id": "EXTERNAL ID",
+    "state": "STATE",
+    "connected": "CONNECTED",
+    "failed": "FAILED",
+    "lost": "LOST",
+    "not_connected": "NEVER AUTHORIZED",
+    "stopped_recipes": "STOPPED RECIPES",
+    "problem": "WORST PROBLEM",
+}
+
+
+def _health_cells(rows: list[CustomerHealth], recipes: bool) -> list[dict[str, str]]:
+    from .health_rows import row_for_page
+
+    cells = []
+    for row in rows:
+        data = row_for_page(row, recipes=recipes)
+        if not recipes:
+            del data["stopped_recipes"]
+        text = {key: "" if value is None else str(value) for key, value in data.items()}
+        text["state"] = text["state"].replace("_", " ")  # as the table's state filter says it
+        cells.append(text)
+    return cells
+
+
+def _health_table(rows: list[CustomerHealth], *, recipes: bool) -> str:
+    names = [k for k in _HEALTH_COLUMNS if recipes or k != "stopped_recipes"]
+    lines = [[_HEALTH_COLUMNS[k] for k in names]]
+    lines += [[cells[k] for k in names] for cells in _health_cells(rows, recipes)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(names))]
+    text = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    if not rows:
+        text.append("(no customers)")
+    return "\n".join(text)
+
+
+def _health_csv(rows: list[CustomerHealth], out: TextIO, *, recipes: bool) -> None:
+    import csv
+
+    names = [k for k in _HEALTH_COLUMNS if recipes or k != "stopped_recipes"]
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_health_cells(rows, recipes))
+    out.flush()
 
 
 @main.command()
