@@ -137,7 +137,7 @@ def _measure(
 def _why(failed: int) -> str:
     return (
         f"{failed} requests were not answered 200; look for refusals (Sandbox.refusals) and "
-        "timeouts in sandbox/handlers.py and verify.py"
+        "timeouts in sandbox/page_handlers.py and verify.py"
     )
 
 

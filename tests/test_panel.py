@@ -96,6 +96,20 @@ def test_rows_show_the_customers_connections_problems_first(panel: ConnectionsPa
     assert panel.rows[-1]["when"] == panel.connections[-1].authorized_at.isoformat()  # type: ignore[union-attr]
 
 
+def test_a_failed_authorization_wins_over_a_loss_in_the_row(
+    make: Callable[..., ConnectionsPanel], accounts: Sandbox
+) -> None:
+    accounts.lose_connection(JIRA, "the grant was revoked")  # Jira had failed already
+
+    panel = make()
+
+    row = next(r for r in panel.rows if r["id"] == JIRA)
+    assert (row["status"], row["error"]) == ("failed", JIRA_ERROR)
+    assert panel.visible[0].id in (JIRA, ZENDESK)  # still among the failed, first
+    panel.status_filter = "lost"
+    assert [r.id for r in panel.visible] == [SLACK]
+
+
 def test_another_customers_connections_never_appear(make: Callable[..., ConnectionsPanel]) -> None:
     acme = make("acme")
     globex = make("globex")
@@ -233,8 +247,8 @@ def test_the_pages_refresh_button_reads_off_the_kernels_thread_and_shows_the_ans
     assert updated.wait(15)
     assert readers == ["workato-panel-refresh-'acme'"]
     assert [r["status"] for r in panel.rows if r["id"] == HUBSPOT] == ["connected"]
-    panel._clicked.join(10)
-    assert not panel._clicked.running
+    panel._refresh_reads.join(10)
+    assert not panel._refresh_reads.running
 
 
 def test_nothing_raises_out_of_the_pages_messages(panel: ConnectionsPanel) -> None:
@@ -300,11 +314,11 @@ def test_a_refresh_read_before_the_iframe_spoke_does_not_undo_it(
     panel: ConnectionsPanel, accounts_api: EmbeddedApi
 ) -> None:
     widget = panel.expand(HUBSPOT)
-    said, widget_said = panel._marks()
+    marks = panel._read_marks()
     records = accounts_api.connections("acme")  # began before the iframe's message below
 
     post_status(widget, connected=True)
-    panel._take(records, said, widget_said)
+    panel._take_read(records, marks)
 
     assert next(r for r in panel.connections if r.id == HUBSPOT).connected
     assert widget.status == "connected"
@@ -547,6 +561,32 @@ def test_refresh_every_polls_only_while_a_view_shows_the_panel(
     page.deliver({"kind": "gone", "view": "p1"})
     poller.join(10)
     assert not poller.running
+
+
+def test_a_view_silent_past_its_lease_stops_the_polling_without_saying_gone(
+    make: Callable[..., ConnectionsPanel],
+    accounts_api: EmbeddedApi,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = make(refresh_every=2)
+    monkeypatch.setattr(panel, "_view_lease", 0.01)  # the page closed without a "gone" (a crash)
+    poller = panel._poller
+    assert poller is not None
+    rounds: list[int] = []
+    read = panel._api.connections
+
+    def counted(*args: Any, **kwargs: Any) -> list[Connection]:
+        rounds.append(1)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(panel._api, "connections", counted)  # the same client, its reads counted
+    FakeFrontend(panel).deliver({"kind": "ready", "view": "p1"})
+    assert poller.running
+
+    poller.join(15)  # the first round finds no live view and stops
+
+    assert not poller.running
+    assert rounds == [1]
 
 
 # -- pandas ---------------------------------------------------------------------------------

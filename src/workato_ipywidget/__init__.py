@@ -10,17 +10,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from .api import EmbeddedApi
+    from .endpoints import DataCenter
+    from .errors import (
         ApiConnectionError,
         ApiError,
         AuthenticationError,
-        Connection,
-        Customer,
-        EmbeddedApi,
         NotFoundError,
         RateLimitError,
+        RecipeStartError,
     )
-    from .endpoints import DataCenter
     from .frame import LoggedEvent, WorkatoFrame
     from .health import AccountHealth
     from .health_rows import CustomerHealth
@@ -39,6 +38,18 @@ if TYPE_CHECKING:
         Unloaded,
     )
     from .rate_limits import RateLimits
+    from .records import (
+        Connection,
+        Customer,
+        ErrorParts,
+        Folder,
+        Job,
+        JobLine,
+        Project,
+        Recipe,
+        RecipeConfig,
+        to_frame,
+    )
     from .sandbox import Sandbox
     from .token import ExternalId, InvalidKeyError, TokenSigner
     from .widget import ConnectionWidget
@@ -58,13 +69,22 @@ _EXPORTS = {
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
     "EmbeddedApi": "api",
-    "Connection": "api",
-    "Customer": "api",
-    "ApiError": "api",
-    "AuthenticationError": "api",
-    "NotFoundError": "api",
-    "RateLimitError": "api",
-    "ApiConnectionError": "api",
+    "Connection": "records",
+    "Customer": "records",
+    "Recipe": "records",
+    "RecipeConfig": "records",
+    "Job": "records",
+    "JobLine": "records",
+    "ErrorParts": "records",
+    "Folder": "records",
+    "Project": "records",
+    "to_frame": "records",
+    "ApiError": "errors",
+    "AuthenticationError": "errors",
+    "NotFoundError": "errors",
+    "RateLimitError": "errors",
+    "ApiConnectionError": "errors",
+    "RecipeStartError": "errors",
     "RateLimits": "rate_limits",
     "Sandbox": "sandbox",
     "Event": "protocol",
@@ -95,16 +115,24 @@ __all__ = [
     "EmbeddedApi",
     "EmbeddedPage",
     "ErrorMessage",
+    "ErrorParts",
     "Event",
     "ExternalId",
+    "Folder",
     "HeightChange",
     "InvalidKeyError",
+    "Job",
+    "JobLine",
     "Loaded",
     "LoggedEvent",
     "Navigated",
     "NotFoundError",
+    "Project",
     "RateLimitError",
     "RateLimits",
+    "Recipe",
+    "RecipeConfig",
+    "RecipeStartError",
     "Rejected",
     "Sandbox",
     "TokenSigner",
@@ -112,6 +140,7 @@ __all__ = [
     "Unloaded",
     "WorkatoFrame",
     "__version__",
+    "to_frame",
 ]
 
 

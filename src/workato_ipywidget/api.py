@@ -15,28 +15,24 @@ import re
 import time
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from types import MappingProxyType
+from datetime import timezone
 from typing import Any, NoReturn, TypeVar
 
 import httpx
 
 from .endpoints import DataCenter, api_base_url, resolve_data_center, validate_connection_id
+from .errors import (
+    ApiConnectionError,
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+)
 from .protocol import MAX_ERROR_TEXT, clean_text
+from .records import Connection, Customer, json_kind
 from .token import ExternalId, IdLike
 
-__all__ = [
-    "ApiConnectionError",
-    "ApiError",
-    "AuthenticationError",
-    "Connection",
-    "Customer",
-    "EmbeddedApi",
-    "NotFoundError",
-    "RateLimitError",
-    "parse_retry_after",
-]
+__all__ = ["EmbeddedApi", "check_customer_id", "parse_retry_after"]
 
 logger = logging.getLogger("workato_ipywidget.api")
 
@@ -46,294 +42,6 @@ _PATH_ID = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+")
 # An API token as Workato issues them: visible ASCII, no spaces (anything else cannot be a header).
 _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 _UPDATABLE = frozenset({"name", "folder_id", "parent_id", "external_id", "input"})
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """Workato's Embedded API refused a request or could not be used; never holds the API token.
-
-    ``status`` is the HTTP status (None when no answer arrived), ``message`` Workato's own
-    ``{"message": ...}`` text (redacted), ``method`` and ``path`` the request without its query.
-    """
-
-    def __init__(self, status: int | None, message: str, method: str, path: str) -> None:
-        self.status = status
-        self.message = message
-        self.method = method
-        self.path = path
-        super().__init__(self._describe())
-
-    def _describe(self) -> str:
-        where = f"{self.method} {self.path}"
-        if self.status is None:
-            return f"{where}: {self.message}"
-        return f"{where} answered {self.status}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.status, self.message, self.method, self.path))
-
-
-class AuthenticationError(ApiError):
-    """401 or 403: the API token is missing, wrong, expired, or lacks the Embedded privilege."""
-
-    def _describe(self) -> str:
-        return (
-            f"{super()._describe()} (check the API token: an Embedded API client's token with "
-            "access to this customer, for this data center)"
-        )
-
-
-class NotFoundError(ApiError):
-    """404: no such customer, or no such connection in that customer's account."""
-
-
-class RateLimitError(ApiError):
-    """429 after every retry: Workato's rate limit; ``retry_after`` is its advice, in seconds."""
-
-    def __init__(
-        self,
-        status: int | None,
-        message: str,
-        method: str,
-        path: str,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(status, message, method, path)
-
-    def _describe(self) -> str:
-        wait = "" if self.retry_after is None else f"; Workato asks to wait {self.retry_after:g} s"
-        return f"{super()._describe()}{wait}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.status, self.message, self.method, self.path, self.retry_after))
-
-
-class ApiConnectionError(ApiError):
-    """No answer: the host could not be reached, or did not answer within the timeout."""
-
-
-# --- records ------------------------------------------------------------------------------------
-
-_CONNECTION_FIELDS = (
-    "id",
-    "application",
-    "name",
-    "description",
-    "authorized_at",
-    "authorization_status",
-    "authorization_error",
-    "created_at",
-    "updated_at",
-    "external_id",
-    "folder_id",
-    "connection_lost_at",
-    "connection_lost_reason",
-    "parent_id",
-    "provider",
-    "tags",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """One connection of a customer, as Workato's Embedded API describes it.
-
-    ``authorization_status`` is ``"success"``, ``"failed"``, ``"exception"`` or None (never
-    authorized); ``tags`` is None unless the list asked for them. Fields Workato adds later are
-    kept, read-only, in ``extra``.
-    """
-
-    id: int
-    name: str
-    provider: str | None = None
-    application: str | None = None
-    description: str | None = None
-    authorization_status: str | None = None
-    authorization_error: str | None = None
-    authorized_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    external_id: str | None = None
-    folder_id: int | None = None
-    parent_id: int | None = None
-    connection_lost_at: datetime | None = None
-    connection_lost_reason: str | None = None
-    tags: tuple[str, ...] | None = None
-    extra: Mapping[str, Any] = field(
-        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
-    )
-
-    @property
-    def connected(self) -> bool:
-        """Authorized and not lost since: what Workato's own samples show as "connected"."""
-        return self.authorization_status == "success" and self.connection_lost_at is None
-
-    @classmethod
-    def from_api(cls, record: object) -> Connection:
-        """Build from one JSON object of Workato's answer; ValueError names a malformed field."""
-        data = _record(record, "connection")
-        what = f"connection {data.get('id')!r}" if "id" in data else "a connection record"
-        reader = _Reader(data, what)
-        return cls(
-            id=reader.integer("id", required=True),  # type: ignore[arg-type]
-            name=reader.text("name", required=True),  # type: ignore[arg-type]
-            provider=reader.text("provider"),
-            application=reader.text("application"),
-            description=reader.text("description"),
-            authorization_status=reader.text("authorization_status"),
-            authorization_error=reader.text("authorization_error"),
-            authorized_at=reader.moment("authorized_at"),
-            created_at=reader.moment("created_at"),
-            updated_at=reader.moment("updated_at"),
-            external_id=reader.text("external_id"),
-            folder_id=reader.integer("folder_id"),
-            parent_id=reader.integer("parent_id"),
-            connection_lost_at=reader.moment("connection_lost_at"),
-            connection_lost_reason=reader.text("connection_lost_reason"),
-            tags=reader.texts("tags"),
-            extra=reader.rest(_CONNECTION_FIELDS),
-        )
-
-
-_CUSTOMER_FIELDS = (
-    "id",
-    "external_id",
-    "name",
-    "notification_email",
-    "plan_id",
-    "origin_url",
-    "in_trial",
-    "created_at",
-    "updated_at",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """One customer (a "managed user") of the vendor, as Workato's Embedded API describes it.
-
-    ``id`` is Workato's id (an int on Workato; the local sandbox also uses names such as
-    ``"acme"``). Undocumented fields are kept, read-only, in ``extra``.
-    """
-
-    id: int | str
-    name: str | None = None
-    external_id: str | None = None
-    notification_email: str | None = None
-    plan_id: str | None = None
-    origin_url: str | None = None
-    in_trial: bool | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    extra: Mapping[str, Any] = field(
-        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
-    )
-
-    @classmethod
-    def from_api(cls, record: object) -> Customer:
-        """Build from one JSON object of Workato's answer; ValueError names a malformed field."""
-        data = _record(record, "customer")
-        what = f"customer {data.get('id')!r}" if "id" in data else "a customer record"
-        reader = _Reader(data, what)
-        customer_id = data.get("id")
-        if isinstance(customer_id, bool) or not isinstance(customer_id, int | str):
-            raise ValueError(f"{what} has no id (an int or a str); got {_kind(customer_id)}")
-        return cls(
-            id=customer_id,
-            name=reader.text("name"),
-            external_id=reader.text("external_id"),
-            notification_email=reader.text("notification_email"),
-            plan_id=reader.text("plan_id"),
-            origin_url=reader.text("origin_url"),
-            in_trial=reader.flag("in_trial"),
-            created_at=reader.moment("created_at"),
-            updated_at=reader.moment("updated_at"),
-            extra=reader.rest(_CUSTOMER_FIELDS),
-        )
-
-
-def _record(record: object, what: str) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise ValueError(f"a {what} record must be a JSON object, got {_kind(record)}")
-    return record
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-class _Reader:
-    """Typed reads of one record's fields, each failure naming the record and the field."""
-
-    def __init__(self, data: dict[str, Any], what: str) -> None:
-        self._data = data
-        self._what = what
-
-    def _fail(self, name: str, expected: str) -> NoReturn:
-        raise ValueError(
-            f"{self._what}: field {name!r} should be {expected}, got {_kind(self._data.get(name))}"
-        )
-
-    def integer(self, name: str, *, required: bool = False) -> int | None:
-        value = self._data.get(name)
-        if value is None and not required:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._fail(name, "an integer")
-        return value
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        value = self._data.get(name)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str):
-            self._fail(name, "a string")
-        return value
-
-    def flag(self, name: str) -> bool | None:
-        value = self._data.get(name)
-        if value is None or isinstance(value, bool):
-            return value
-        self._fail(name, "true, false or null")
-
-    def texts(self, name: str) -> tuple[str, ...] | None:
-        value = self._data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self._fail(name, "a list of strings")
-        return tuple(value)
-
-    def moment(self, name: str) -> datetime | None:
-        value = self._data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self._fail(name, "an ISO 8601 date-time string")
-        parsed = _parse_datetime(value)
-        if parsed is None:
-            raise ValueError(
-                f"{self._what}: field {name!r} is not an ISO 8601 date-time: {value[:40]!r}"
-            )
-        return parsed
-
-    def rest(self, known: tuple[str, ...]) -> Mapping[str, Any]:
-        return MappingProxyType({k: v for k, v in self._data.items() if k not in known})
-
-
-def _parse_datetime(text: str) -> datetime | None:
-    """ISO 8601 as Workato writes it ("2019-09-10T18:20:08.854-07:00", or with "Z"), tz-aware."""
-    candidate = text.strip()
-    if candidate.endswith(("Z", "z")):
-        candidate = candidate[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(candidate)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -354,7 +62,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 _Record = TypeVar("_Record", Connection, Customer)
-
 
 # --- the client ---------------------------------------------------------------------------------
 
@@ -663,7 +370,7 @@ def _result_list(body: object, method: str, path: str) -> list[Any]:
         return body
     raise ApiError(
         200,
-        f"expected {{'result': [...]}}, got {_kind(body)}, which is not what Workato's "
+        f"expected {{'result': [...]}}, got {json_kind(body)}, which is not what Workato's "
         "Embedded API documents; check base_url=",
         method,
         path,
@@ -696,7 +403,7 @@ def _token_problem(api_token: object) -> Exception | None:
     """Why `api_token` cannot be one, as the exception to raise; the message never echoes it."""
     if not isinstance(api_token, str):
         return TypeError(
-            f"api_token must be a str (the Embedded API client's token), not {_kind(api_token)}"
+            f"api_token must be a str (the Embedded API client's token), not {json_kind(api_token)}"
         )
     if not api_token:
         return ValueError(
@@ -742,7 +449,7 @@ def _customer_path(customer_id: IdLike) -> str:
         segment = customer_id.encoded
     elif isinstance(customer_id, bool) or not isinstance(customer_id, int | str):
         raise TypeError(
-            f"customer_id must be a str, an int or an ExternalId, not {_kind(customer_id)}"
+            f"customer_id must be a str, an int or an ExternalId, not {json_kind(customer_id)}"
         )
     elif isinstance(customer_id, str) and not customer_id.strip():
         raise ValueError("customer_id is empty; expected Workato's id of the customer")

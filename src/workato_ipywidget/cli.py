@@ -23,8 +23,8 @@ from .endpoints import DataCenter
 from .token import ExternalId, IdLike, InvalidKeyError, TokenSigner
 
 if TYPE_CHECKING:
-    from .api import Connection
     from .health_rows import CustomerHealth
+    from .records import Connection
 
 _CHECKOUT_DEMO = Path(__file__).resolve().parents[2] / "notebooks" / "demo.ipynb"
 _DEMO_CONFIG = Path(__file__).resolve().parent / "demo_config"
@@ -135,7 +135,8 @@ def connections(
     runtime: bool,
 ) -> None:
     """Print a table of a customer's connections from Workato's Embedded API."""
-    from .api import ApiError, EmbeddedApi
+    from .api import EmbeddedApi
+    from .errors import ApiError
 
     token = os.environ.get(api_token_env)
     if not token:
@@ -156,7 +157,7 @@ def connections(
 
 
 def _table(found: list[Connection]) -> str:
-    from .tracking import classify
+    from .connection_state import classify
 
     header = ("ID", "PROVIDER", "NAME", "STATUS", "AUTHORIZED AT")
     rows = [header]
@@ -225,7 +226,8 @@ def health(
     customer, problems first; the progress bar goes to stderr."""
     import asyncio
 
-    from .api import ApiError, EmbeddedApi
+    from .api import EmbeddedApi
+    from .errors import ApiError
     from .health_rows import sort_key
     from .health_scan import HealthScan, check_concurrency, scan_clients
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,19 +21,21 @@ import traitlets
 
 from . import endpoints, protocol
 from .callbacks import call_each, subscribe
+from .checks import check_seconds, check_whole_number
 from .redaction import redact
 from .token import IdLike, TokenSigner
-from .tracking import check_seconds
+from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 
-__all__ = ["Callback", "LoggedEvent", "WorkatoFrame"]
+__all__ = ["BUNDLE", "MAX_VIEW_ID", "Callback", "LoggedEvent", "WorkatoFrame"]
 
 log = logging.getLogger(__name__)
 
-_BUNDLE = Path(__file__).parent / "static" / "widget.js"
-if not _BUNDLE.is_file():  # pragma: no cover - only in a checkout that was never built
+BUNDLE = Path(__file__).parent / "static" / "widget.js"
+"""The built frontend, shared by every widget of the package."""
+if not BUNDLE.is_file():  # pragma: no cover - only in a checkout that was never built
     raise ImportError(
-        f"workato-ipywidget's frontend bundle is missing ({_BUNDLE}). In a source checkout run "
+        f"workato-ipywidget's frontend bundle is missing ({BUNDLE}). In a source checkout run "
         "`npm ci && npm run build`, or reinstall with `pip install -e .`."
     )
 
@@ -63,7 +64,7 @@ class WorkatoFrame(anywidget.AnyWidget):
     (one connection) and EmbeddedPage (any Workato page).
     """
 
-    _esm = _BUNDLE
+    _esm = BUNDLE
 
     frame_kind = traitlets.Unicode(read_only=True).tag(sync=True)
     height = traitlets.Int(150).tag(sync=True)
@@ -101,13 +102,12 @@ class WorkatoFrame(anywidget.AnyWidget):
                 "new_tab_link must be True, False or None (shown where the frontend needs it), "
                 f"got {type(new_tab_link).__name__}"
             )
-        self._mint = _token_source(
+        self._mint = token_source(
             type(self).__name__, signer, customer_id, user_id, token_provider, token
         )
         self._base_url = endpoints.resolve_base_url(data_center, base_url)
         self._trusted = endpoints.trusted_origins(data_center, base_url, trusted_origins)
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ValueError(f"max_events must be a positive int, got {max_events!r}")
+        check_whole_number("max_events", max_events)
         # Set before the comm opens, so the page's first state already says what it shows.
         self.set_trait("frame_kind", self._KIND)
         super().__init__(
@@ -373,10 +373,6 @@ class WorkatoFrame(anywidget.AnyWidget):
             call_each(callbacks, (event,), log, self._describe_self(), kind)
 
 
-class _TokenSourceFailed(Exception):
-    """A user's token_provider raised; carries a redacted one-line reason."""
-
-
 def _check_diagnose_after(value: float | None) -> float | None:
     return None if value is None else check_seconds("diagnose_after", value, off=" or None (off)")
 
@@ -390,77 +386,6 @@ def _shown_origin(value: object) -> str | None:
     if len(origin) > _MAX_ORIGIN_SHOWN:  # keep the explanation within MAX_STRING
         origin = origin[: _MAX_ORIGIN_SHOWN - 1] + "…"
     return origin
-
-
-def _token_source(
-    owner: str,
-    signer: TokenSigner | None,
-    customer_id: IdLike | None,
-    user_id: IdLike | None,
-    token_provider: Callable[[str], str] | None,
-    token: str | None,
-) -> Callable[[str], str]:
-    """Turn the one way of getting tokens the caller chose into `origin -> token`."""
-    given = [
-        n
-        for n, v in (("signer", signer), ("token_provider", token_provider), ("token", token))
-        if v is not None
-    ]
-    if len(given) != 1:
-        got = f"got {' and '.join(given)}" if given else "got none"
-        raise TypeError(
-            f"{owner} needs exactly one way to get tokens: signer= with customer_id=, "
-            f"token_provider=, or token= ({got})"
-        )
-    if signer is not None:
-        if not isinstance(signer, TokenSigner):
-            raise TypeError(f"signer must be a TokenSigner, got {type(signer).__name__}")
-        if customer_id is None:
-            raise TypeError(
-                "signer= needs customer_id=: the Workato customer whose connections these are"
-            )
-        signer.subject(customer_id, user_id=user_id)  # refuse bad ids now, not per view
-        return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
-    if customer_id is not None or user_id is not None:
-        raise TypeError(
-            "customer_id= and user_id= go with signer= (customer_id= also with a "
-            "ConnectionWidget's api=); a token_provider or token already names the customer"
-        )
-    if token_provider is not None:
-        if not callable(token_provider):
-            raise TypeError(
-                "token_provider must be a callable taking the page origin and "
-                f"returning a token, got {type(token_provider).__name__}"
-            )
-        provider = token_provider
-
-        def call_provider(origin: str) -> str:
-            try:
-                value = provider(origin)
-            except Exception as exc:
-                log.debug(
-                    "token_provider failed:\n%s",
-                    redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
-                )
-                raise _TokenSourceFailed(
-                    protocol.clean_text(f"token_provider raised {type(exc).__name__}: {exc}")
-                ) from None
-            return _checked_token(value, "token_provider returned")
-
-        return call_provider
-    assert token is not None
-    fixed = _checked_token(token, "token=")
-    return lambda _origin: fixed
-
-
-def _checked_token(value: object, source: str) -> str:
-    """Check that a token looks like a compact JWT, without ever echoing it."""
-    if not isinstance(value, str):
-        raise TypeError(f"{source} a {type(value).__name__}; expected a JWT string")
-    parts = value.split(".")
-    if len(parts) != 3 or not all(parts[:2]) or any(c.isspace() for c in value):
-        raise ValueError(f"{source} a string that is not a JWT (expected header.payload.signature)")
-    return value
 
 
 def _describe_load_failure(kind: str, exc: BaseException) -> str:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anywidget
 import traitlets
 
-from . import protocol, tracking
+from . import protocol
+from .api_failures import describe_api_failure
 from .callbacks import call_each, subscribe
 from .health_rows import (
     HEALTH_STATES,
@@ -43,6 +44,7 @@ from .health_scan import (
     check_concurrency,
     scan_clients,
 )
+from .poller import check_interval
 from .redaction import redact
 from .token import TokenSigner
 
@@ -161,9 +163,7 @@ class AccountHealth(anywidget.AnyWidget):
         self._refresh_every = (
             None
             if refresh_every is None
-            else tracking.check_interval(
-                "refresh_every", refresh_every, off=" or None (no re-scan)"
-            )
+            else check_interval("refresh_every", refresh_every, off=" or None (no re-scan)")
         )
         self._lock = threading.RLock()
         self._rows: dict[str, CustomerHealth] = {}
@@ -570,4 +570,4 @@ def _cleaned(text: str) -> str:
 
 
 def _failure_text(exc: BaseException) -> str:
-    return tracking.describe_api_failure("the account's customers", exc)
+    return describe_api_failure("the account's customers", exc)

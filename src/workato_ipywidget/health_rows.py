@@ -2,8 +2,8 @@
 count and describe rows.
 
 A row holds Workato's records (the customer, its connections, its recipes stopped on errors),
-never the answers they came from. Each connection is classified by `tracking.classify`, the rule
-the connections panel uses, so the fleet view and a customer's panel always agree.
+never the answers they came from. Each connection is classified by `connection_state.classify`,
+the rule the connections panel uses, so the fleet view and a customer's panel always agree.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import tracking
+from . import connection_state
+from .connection_state import RowStatus
 from .protocol import MAX_ERROR_TEXT, clean_text
-from .tracking import RowStatus
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built a client
-    from .api import Connection, Customer
+    from .records import Connection, Customer
 
 __all__ = [
     "CONNECTION_STATES",
@@ -103,7 +103,7 @@ class CustomerHealth:
     @property
     def counts(self) -> Mapping[RowStatus, int]:
         """Connections by state, as the connections panel classifies them."""
-        found = Counter(tracking.classify(record) for record in self.connections)
+        found = Counter(connection_state.classify(record) for record in self.connections)
         return {state: found.get(state, 0) for state in CONNECTION_STATES}
 
     @property
@@ -134,9 +134,9 @@ class CustomerHealth:
             return self.error
         worst = _worst_connection(self.connections)
         if worst is not None:
-            status = tracking.classify(worst)
+            status = connection_state.classify(worst)
             if status in ("failed", "lost"):
-                return _capped(f"{worst.name}: {tracking.problem_text(worst)}")
+                return _capped(f"{worst.name}: {connection_state.problem_text(worst)}")
         if self.stopped_recipes:
             recipe = self.stopped_recipes[0]
             more = len(self.stopped_recipes) - 1
@@ -225,7 +225,7 @@ class Summary:
     def add(self, row: CustomerHealth, sign: int = 1) -> None:
         self.customers[row.state] += sign
         for record in row.connections:
-            state = tracking.classify(record)
+            state = connection_state.classify(record)
             self.connections[state] += sign
             by_state = self.providers.setdefault(record.provider or "unknown", Counter())
             by_state[state] += sign
@@ -265,7 +265,7 @@ def _worst_connection(connections: Sequence[Connection]) -> Connection | None:
     ranked = [
         (_CONNECTION_RANK[status], record.name.casefold(), record.id, record)
         for record in connections
-        if (status := tracking.classify(record)) in _CONNECTION_RANK
+        if (status := connection_state.classify(record)) in _CONNECTION_RANK
     ]
     return min(ranked, key=lambda item: item[:3])[3] if ranked else None
 

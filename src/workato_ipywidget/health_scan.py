@@ -24,11 +24,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from . import tracking
+from .api_failures import customer_label, describe_api_failure
 from .health_rows import STOPPED_ON_ERRORS, CustomerHealth, health_row, read_failed_row
 
 if TYPE_CHECKING:
-    from .api import Connection, Customer, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection, Customer
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -80,7 +81,7 @@ def check_concurrency(value: object) -> int:
 def is_fatal(exc: BaseException) -> bool:
     """An error that no other customer's read would escape: the API token refused (401), or no
     answer from the host at all."""
-    from .api import ApiConnectionError, AuthenticationError
+    from .errors import ApiConnectionError, AuthenticationError
 
     return (isinstance(exc, AuthenticationError) and exc.status == 401) or isinstance(
         exc, ApiConnectionError
@@ -208,8 +209,8 @@ class HealthScan:
                 if is_fatal(result):
                     raise result
                 what = "connections" if result is results[0] else "recipes"
-                text = tracking.describe_api_failure(
-                    f"{tracking.customer_label(customer.id)}'s {what}", result, customer.id
+                text = describe_api_failure(
+                    f"{customer_label(customer.id)}'s {what}", result, customer.id
                 )
                 return read_failed_row(customer, text)
         connections = cast("list[Connection]", results[0])

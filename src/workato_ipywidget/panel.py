@@ -24,19 +24,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anywidget
 import traitlets
 
-from . import endpoints, protocol, tracking
+from . import endpoints, protocol
+from .api_failures import customer_label, describe_api_failure
 from .callbacks import call_each, subscribe
-from .frame import _BUNDLE, MAX_VIEW_ID, _token_source
+from .connection_rows import RANK, ConnectionRows, ReadMark, Taken, shown_state
+from .connection_state import classify
+from .frame import BUNDLE, MAX_VIEW_ID
+from .poller import MIN_POLL_SECONDS, Poller, check_interval
 from .redaction import redact
 from .token import IdLike, TokenSigner
-from .tracking import customer_label as _customer_name
+from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
 
 if TYPE_CHECKING:
     import pandas
 
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
 __all__ = ["ChangeCallback", "ConnectionsPanel"]
 
@@ -45,10 +50,7 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[["Connection", "Connection"], object]
 """`callback(old, new)`: a row's status (or its error text) changed."""
 
-_RANK = {"failed": 0, "lost": 1, "not_connected": 2, "connected": 3}
-_STATUS_FILTERS = ("", *_RANK)
-_VIEW_LEASE = 90.0
-"""Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
+_STATUS_FILTERS = ("", *RANK)
 
 
 def _refs(widgets: Mapping[str, ConnectionWidget], _panel: object) -> dict[str, str]:
@@ -66,7 +68,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
     the panel's message line.
     """
 
-    _esm = _BUNDLE
+    _esm = BUNDLE
 
     frame_kind = traitlets.Unicode(read_only=True).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
@@ -85,6 +87,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
     """The status filter: "" (all), "failed", "lost", "not_connected" or "connected"."""
 
     _KIND: ClassVar[str] = "panel"
+    _view_lease: ClassVar[float] = 90.0
+    """Seconds a view counts as displayed after its last sign of life (views ping every 20 s)."""
 
     def __init__(
         self,
@@ -121,7 +125,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             )
         check_customer_id(customer_id)
         # Refuse a wrong token option now, not at the first click.
-        _token_source(
+        token_source(
             type(self).__name__,
             signer,
             customer_id if signer is not None else None,
@@ -148,21 +152,17 @@ class ConnectionsPanel(anywidget.AnyWidget):
             "trusted_origins": trusted_origins,
             "diagnose_after": diagnose_after,
             "new_tab_link": new_tab_link,
-            "poll_every": tracking.check_interval("poll_every", poll_every),
+            "poll_every": check_interval("poll_every", poll_every),
         }
         self._refresh_every = (
             None
             if refresh_every is None
-            else tracking.check_interval(
-                "refresh_every", refresh_every, off=" or None (no polling)"
-            )
+            else check_interval("refresh_every", refresh_every, off=" or None (no polling)")
         )
         self._api = api
         self._customer = customer_id
         self._lock = threading.RLock()
-        self._records: dict[int, Connection] = {}
-        self._order: list[int] = []
-        self._said: dict[int, int] = {}  # per row: status events from its opened widget
+        self._rows = ConnectionRows()
         self._widgets: dict[int, ConnectionWidget] = {}
         self._change_callbacks: list[ChangeCallback] = []
         self._watchers: list[Callable[[int], None]] = []
@@ -171,19 +171,19 @@ class ConnectionsPanel(anywidget.AnyWidget):
         self._poller = (
             None
             if self._refresh_every is None
-            else tracking.Poller(
-                f"workato-panel-{_customer_name(customer_id)}", self, every=self._refresh_every
+            else Poller(
+                f"workato-panel-{customer_label(customer_id)}", self, every=self._refresh_every
             )
         )
         # The page's Refresh button reads on this poller's thread (one round, then it stops), so
         # a slow or rate-limited API never holds up the kernel; refresh() itself stays synchronous.
-        self._clicked = tracking.Poller(
-            f"workato-panel-refresh-{_customer_name(customer_id)}",
+        self._refresh_reads = Poller(
+            f"workato-panel-refresh-{customer_label(customer_id)}",
             self,
-            every=tracking.MIN_POLL_SECONDS,
+            every=MIN_POLL_SECONDS,
         )
         self.set_trait("frame_kind", self._KIND)
-        super().__init__(title=title or f"Connections of {_customer_name(customer_id)}", **kwargs)
+        super().__init__(title=title or f"Connections of {customer_label(customer_id)}", **kwargs)
         self.on_msg(self._on_frontend_msg)
         self.refresh()
 
@@ -196,8 +196,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
     @property
     def connections(self) -> tuple[Connection, ...]:
         """The latest record of each connection, in table order (problems first)."""
-        with self._lock:
-            return tuple(self._records[cid] for cid in self._order)
+        return self._rows.records()
 
     @property
     def widgets(self) -> Mapping[int, ConnectionWidget]:
@@ -212,7 +211,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         return tuple(
             record
             for record in self.connections
-            if (not wanted or tracking.classify(record) == wanted)
+            if (not wanted or classify(record) == wanted)
             and (
                 not needle
                 or needle in record.name.casefold()
@@ -225,13 +224,13 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
         A failed read does not raise: `error` says why, and the table keeps its last rows.
         """
-        said, widget_said = self._marks()
+        marks = self._read_marks()
         try:
             records = self._api.connections(self._customer)
         except Exception as exc:
             self._failed(exc)
         else:
-            self._take(records, said, widget_said)
+            self._take_read(records, marks)
         return self.connections
 
     def expand(self, connection_id: int | str) -> ConnectionWidget:
@@ -244,18 +243,18 @@ class ConnectionsPanel(anywidget.AnyWidget):
             widget = self._widgets.get(cid)
             if widget is not None:
                 return widget
-            record = self._records.get(cid)
+            record = self._rows.get(cid)
             if record is None:
-                listed = ", ".join(str(i) for i in self._order[:20]) or "none"
+                listed = ", ".join(str(i) for i in self._rows.ids()[:20]) or "none"
                 raise LookupError(
-                    f"connection {cid} is not one of {_customer_name(self._customer)}'s "
+                    f"connection {cid} is not one of {customer_label(self._customer)}'s "
                     f"connections in this panel (listed: {listed}); call refresh() if it was "
                     "just created"
                 )
-            widget = ConnectionWidget(cid, api=self._api, _seed=record, **self._widget_options)
+            widget = ConnectionWidget(cid, api=self._api, record=record, **self._widget_options)
             widget.on_status_change(functools.partial(self._on_widget_status, cid))
             widget.on_error(functools.partial(self._on_widget_error, cid))
-            widget._record_listeners.append(functools.partial(self._replace, cid))
+            widget.on_record(functools.partial(self._replace, cid))
             self._widgets[cid] = widget
             self._publish_expanded()
         return widget
@@ -284,9 +283,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
         """Wait until a connection's record satisfies `predicate` (default: it is connected),
         and return that record. Works inside a running cell, as `ConnectionWidget.wait_for`."""
         cid = endpoints.validate_connection_id(connection_id)
-        if cid not in self._records:
+        if cid not in self._rows:
             raise LookupError(
-                f"wait_for: connection {cid} is not one of {_customer_name(self._customer)}'s "
+                f"wait_for: connection {cid} is not one of {customer_label(self._customer)}'s "
                 "connections in this panel; call refresh() if it was just created"
             )
         refuse_if_blocked(
@@ -297,7 +296,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         def subscribe(on_value: Callable[[Connection | None], None]) -> Callable[[], None]:
             def watcher(changed: int) -> None:
                 if changed == cid:
-                    on_value(self._records.get(cid))
+                    on_value(self._rows.get(cid))
 
             self._watchers.append(watcher)
             return lambda: self._watchers.remove(watcher)
@@ -310,7 +309,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             )
 
         found: Connection | None = await wait_until(
-            lambda: self._records.get(cid),
+            lambda: self._rows.get(cid),
             subscribe,
             lambda record: record is not None and wanted(record),
             timeout,
@@ -327,19 +326,18 @@ class ConnectionsPanel(anywidget.AnyWidget):
             raise ImportError(
                 'connections_frame() needs pandas: pip install "workato-ipywidget[pandas]"'
             ) from None
-        from .api import Connection
+        from .records import Connection
 
         names = [f.name for f in dataclasses.fields(Connection) if f.name != "extra"]
         data = [
-            {"status": tracking.classify(r), **{n: getattr(r, n) for n in names}}
-            for r in self.connections
+            {"status": classify(r), **{n: getattr(r, n) for n in names}} for r in self.connections
         ]
         columns = ["id", "name", "provider", "status", *(n for n in names if n not in _FIRST)]
         return pandas.DataFrame(data, columns=columns)
 
     def close(self) -> None:
         """Close the panel, every opened widget, and stop polling."""
-        for poller in (getattr(self, "_poller", None), getattr(self, "_clicked", None)):
+        for poller in (getattr(self, "_poller", None), getattr(self, "_refresh_reads", None)):
             if poller is not None:  # None when __init__ refused its arguments
                 poller.stop()
         for widget in list(getattr(self, "_widgets", {}).values()):
@@ -349,42 +347,32 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def __repr__(self) -> str:
         opened = sorted(getattr(self, "_widgets", {}))
         return (
-            f"ConnectionsPanel(customer_id={_customer_name(getattr(self, '_customer', '?'))}, "
-            f"connections={len(getattr(self, '_records', {}))}, expanded={opened}, "
+            f"ConnectionsPanel(customer_id={customer_label(getattr(self, '_customer', '?'))}, "
+            f"connections={len(getattr(self, '_rows', ()))}, expanded={opened}, "
             f"status={self.status!r})"
         )
 
     # -- records ----------------------------------------------------------------------------
 
-    def _marks(self) -> tuple[dict[int, int], dict[int, int]]:
+    def _read_marks(self) -> tuple[ReadMark, dict[int, int]]:
         """Where each row and each opened widget stood before a read began."""
         with self._lock:
-            return dict(self._said), {cid: w._said for cid, w in self._widgets.items()}
+            return self._rows.mark(), {cid: w.iframe_reports for cid, w in self._widgets.items()}
 
-    def _take(
-        self, records: Sequence[Connection], said: dict[int, int], widget_said: dict[int, int]
+    def _take_read(
+        self, records: Sequence[Connection], marks: tuple[ReadMark, dict[int, int]]
     ) -> None:
-        """Take a fresh list read while rows stood at `said`: a row whose widget has spoken
-        since keeps what the widget said."""
-        changes: list[tuple[Connection, Connection]] = []
+        """Take a fresh list read that began at `marks`: a row whose widget has spoken since
+        keeps what the widget said."""
+        rows_mark, widget_marks = marks
         with self._lock:
-            fresh: dict[int, Connection] = {}
-            for record in records:
-                old = self._records.get(record.id)
-                if old is not None and self._said.get(record.id, 0) != said.get(record.id, 0):
-                    record = old
-                elif old is not None and _shown_state(old) != _shown_state(record):
-                    changes.append((old, record))
-                fresh[record.id] = record
-            gone = [cid for cid in self._widgets if cid not in fresh]
-            self._records = fresh
-            self._said = {cid: n for cid, n in self._said.items() if cid in fresh}
+            taken: Taken = self._rows.take(records, rows_mark)
             self._publish()
             self.set_trait("updated_at", datetime.now(timezone.utc).isoformat())
-            if not fresh:
+            if not len(self._rows):
                 self._error_from = None
                 self.error = _cleaned(
-                    f"Customer {_customer_name(self._customer)} has no connections yet. Create "
+                    f"Customer {customer_label(self._customer)} has no connections yet. Create "
                     "one in "
                     f"Workato or with api.create_connection({self._customer!r}, name=..., "
                     "provider=...), then call refresh()."
@@ -394,38 +382,36 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 if self._error_from is None:
                     self.error = None
                 self.status = "ready"
-        for cid in gone:
+        for cid in taken.gone:
             self.collapse(cid)
         for cid, widget in list(self._widgets.items()):
-            if cid in widget_said:
-                widget._take_record(fresh[cid], widget_said[cid])
-        for old, new in changes:
+            record = self._rows.get(cid)
+            if cid in widget_marks and record is not None:
+                widget.take_record(record, reports_before=widget_marks[cid])
+        for old, new in taken.changes:
             self._changed(old, new)
-        for cid in fresh:
-            self._wake(cid)
+        for cid in self._rows.ids():
+            self._notify_watchers(cid)
 
     def _replace(self, cid: int, record: Connection) -> None:
         """A newer record of one row (from its widget's API read, or merged from its iframe)."""
         with self._lock:
-            old = self._records.get(cid)
-            if old is None or old == record:
+            old = self._rows.replace(cid, record)
+            if old is None:
                 return
-            self._records[cid] = record
             self._publish()
-        if _shown_state(old) != _shown_state(record):
+        if shown_state(old) != shown_state(record):
             self._changed(old, record)
-        self._wake(cid)
+        self._notify_watchers(cid)
 
     def _on_widget_status(self, cid: int, event: protocol.Event) -> None:
         """An opened widget's iframe reported a status: its row follows at once."""
         if not isinstance(event, protocol.ConnectionStatusChange):
             return
         with self._lock:
-            old = self._records.get(cid)
-            if old is None:
+            new = self._rows.report(cid, event)
+            if new is None:
                 return
-            self._said[cid] = self._said.get(cid, 0) + 1
-            new = _merged(old, event)
             if event.connected is True and self._error_from == cid:
                 self._error_from = None
                 self.error = None
@@ -435,14 +421,14 @@ class ConnectionsPanel(anywidget.AnyWidget):
         """An opened widget could not load or was refused: say so for the whole panel too."""
         if not isinstance(event, protocol.ErrorMessage):
             return
-        record = self._records.get(cid)
+        record = self._rows.get(cid)
         name = f"{record.name} (connection {cid})" if record else f"Connection {cid}"
         self._error_from = cid
         self.error = _cleaned(f"{name}: {event.message}")
 
     def _failed(self, exc: BaseException) -> None:
-        who = _customer_name(self._customer)
-        text = tracking.describe_api_failure(f"{who}'s connections", exc, self._customer)
+        who = customer_label(self._customer)
+        text = describe_api_failure(f"{who}'s connections", exc, self._customer)
         log.warning("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
@@ -450,9 +436,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self.status = "error"
 
     def _publish(self) -> None:
-        """Sort the rows, problems first, and sync them; the lock is held."""
-        self._order = sorted(self._records, key=lambda cid: _sort_key(self._records[cid]))
-        self.set_trait("rows", [_row(self._records[cid]) for cid in self._order])
+        """Sync the rows in table order; the lock is held."""
+        self.set_trait("rows", self._rows.rows())
 
     def _publish_expanded(self) -> None:
         self.set_trait("expanded", {str(cid): w for cid, w in self._widgets.items()})
@@ -460,12 +445,12 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _changed(self, old: Connection, new: Connection) -> None:
         call_each(self._change_callbacks, (old, new), log, self._describe_self(), "on_change")
 
-    def _wake(self, cid: int) -> None:
+    def _notify_watchers(self, cid: int) -> None:
         for watcher in list(self._watchers):
             watcher(cid)
 
     def _describe_self(self) -> str:
-        return f"panel of {_customer_name(self._customer)}"
+        return f"panel of {customer_label(self._customer)}"
 
     # -- the page ---------------------------------------------------------------------------
 
@@ -501,7 +486,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         elif kind in ("expand", "collapse"):
             self._toggle(kind, content.get("id"))
         elif kind == "refresh":
-            self._clicked.finish()
+            self._refresh_reads.finish()
         else:
             log.warning(
                 "%s: ignored a page message of unknown kind %.40r",
@@ -524,7 +509,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _displayed(self) -> bool:
         now = time.monotonic()
         for view, seen in list(self._views.items()):
-            if now - seen > _VIEW_LEASE:
+            if now - seen > self._view_lease:
                 self._views.pop(view, None)
         return bool(self._views)
 
@@ -533,12 +518,12 @@ class ConnectionsPanel(anywidget.AnyWidget):
         if self._poller is not None:
             self._poller.start()
 
-    def _poll_read(self) -> tuple[dict[int, int], dict[int, int], list[Connection]]:
-        said, widget_said = self._marks()
-        return said, widget_said, self._api.connections(self._customer)
+    def _poll_read(self) -> tuple[tuple[ReadMark, dict[int, int]], list[Connection]]:
+        marks = self._read_marks()
+        return marks, self._api.connections(self._customer)
 
-    def _poll_apply(self, result: tuple[dict[int, int], dict[int, int], list[Connection]]) -> bool:
-        self._take(result[2], result[0], result[1])
+    def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], list[Connection]]) -> bool:
+        self._take_read(result[1], result[0])
         return not self._displayed()
 
     def _poll_failed(self, exc: Exception) -> bool:
@@ -553,65 +538,5 @@ def _cleaned(text: str) -> str:
     return protocol.clean_text(text, protocol.MAX_ERROR_TEXT)
 
 
-def _shown_state(record: Connection) -> tuple[str, str | None]:
-    """What on_change compares: the row's status and its error text."""
-    return tracking.classify(record), tracking.problem_text(record)
-
-
 def _status_words(record: Connection) -> str:
-    return tracking.classify(record).replace("_", " ")
-
-
-def _sort_key(record: Connection) -> tuple[int, str, int]:
-    return _RANK[tracking.classify(record)], record.name.casefold(), record.id
-
-
-def _row(record: Connection) -> dict[str, Any]:
-    """What the table shows of a record, and nothing else."""
-    status = tracking.classify(record)
-    when: datetime | None = None
-    if status == "lost":
-        when = record.connection_lost_at
-    elif status == "connected":
-        when = record.authorized_at
-    elif status == "failed":
-        when = record.updated_at
-    return {
-        "id": record.id,
-        "name": record.name,
-        "provider": record.provider,
-        "status": status,
-        "error": tracking.problem_text(record),
-        "when": None if when is None else when.isoformat(),
-        "when_kind": None
-        if when is None
-        else {"lost": "lost", "connected": "authorized"}.get(status, "failed"),
-    }
-
-
-def _merged(record: Connection, event: protocol.ConnectionStatusChange) -> Connection:
-    """A row's record after its iframe reported `event` (Workato's fields, as the API would
-    report them once it catches up)."""
-    now = datetime.now(timezone.utc)
-    if event.error:
-        return dataclasses.replace(
-            record,
-            authorization_status="failed",
-            authorization_error=event.error,
-            updated_at=now,
-        )
-    if event.connected is True and tracking.classify(record) != "connected":
-        return dataclasses.replace(
-            record,
-            authorization_status="success",
-            authorization_error=None,
-            authorized_at=now,
-            connection_lost_at=None,
-            connection_lost_reason=None,
-            updated_at=now,
-        )
-    if event.connected is False and tracking.classify(record) == "connected":
-        return dataclasses.replace(
-            record, authorization_status=None, authorized_at=None, updated_at=now
-        )
-    return record  # "not connected" agrees with a failed, lost or never authorized row
+    return classify(record).replace("_", " ")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal, get_args
 
+from .checks import check_seconds, check_whole_number
+
 Family = Literal[
     "list_connections",
     "connections",
@@ -59,16 +61,8 @@ class RateLimits:
         for item in fields(self):
             if item.name == "window":
                 continue
-            value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"RateLimits.{item.name} must be a whole number >= 1, got {value!r}"
-                )
-        window = self.window
-        if isinstance(window, bool) or not isinstance(window, int | float) or not window > 0:
-            raise ValueError(
-                f"RateLimits.window must be a positive number of seconds, got {window!r}"
-            )
+            check_whole_number(f"RateLimits.{item.name}", getattr(self, item.name))
+        check_seconds("RateLimits.window", self.window)
 
     def limit(self, family: Family) -> int:
         """The requests `family` may make in one window."""

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from .checks import check_seconds
+
 __all__ = ["await_blocker", "refuse_if_blocked", "wait_until"]
 
 T = TypeVar("T")
@@ -37,14 +39,8 @@ async def wait_until(
     """
     if not callable(predicate):
         raise TypeError(f"wait_for: predicate must be callable, not {type(predicate).__name__}")
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not timeout >= 0  # also refuses NaN; 0 checks once, now
-    ):
-        raise ValueError(
-            f"wait_for: timeout must be a number of seconds >= 0 or None, got {timeout!r}"
-        )
+    if timeout is not None:  # 0 checks once, now; infinity waits as None does
+        check_seconds("wait_for: timeout", timeout, zero=True, finite=False, off=" or None")
     value = current()
     if predicate(value):
         return value

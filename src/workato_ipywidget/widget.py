@@ -4,7 +4,7 @@ Everything an iframe needs (tokens per view, trusted origins, diagnostics, the e
 callbacks, `wait_for`) comes from `frame.WorkatoFrame`; this module adds the connection's identity
 and folds `connectionStatusChange` into `connected`, `provider` and `status`. With `api=` it also
 seeds those traits from Workato's Embedded API, and follows the API while the connection is open
-in a tab of its own; the iframe's messages stay authoritative (see `_take_record`).
+in a tab of its own; the iframe's messages stay authoritative (see `take_record`).
 """
 
 from __future__ import annotations
@@ -16,17 +16,25 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import traitlets
 
-from . import endpoints, protocol, tracking
-from .callbacks import call_each
+from . import endpoints, protocol
+from .api_failures import customer_label, describe_api_failure
+from .callbacks import call_each, subscribe
+from .checks import check_seconds
+from .connection_state import widget_state
 from .frame import Callback, LoggedEvent, WorkatoFrame
+from .poller import Poller, check_interval
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection, EmbeddedApi
+    from .api import EmbeddedApi
+    from .records import Connection
 
-__all__ = ["ConnectionWidget", "LoggedEvent"]
+__all__ = ["ConnectionWidget", "LoggedEvent", "RecordCallback"]
 
 
 log = logging.getLogger(__name__)
+
+RecordCallback = Callable[["Connection"], object]
+"""`callback(record)`: the widget took an Embedded API record of its connection."""
 
 
 class ConnectionWidget(WorkatoFrame):
@@ -58,7 +66,7 @@ class ConnectionWidget(WorkatoFrame):
         api: EmbeddedApi | None = None,
         poll_every: float = 3.0,
         poll_for: float = 600.0,
-        _seed: Connection | None = None,
+        record: Connection | None = None,
         **kwargs: Any,
     ) -> None:
         """Arguments as `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
@@ -73,26 +81,33 @@ class ConnectionWidget(WorkatoFrame):
         self.set_trait("connection_id", endpoints.validate_connection_id(connection_id))
         self._api = api
         self._api_customer = _api_customer(api, kwargs)
-        self._poll_every = tracking.check_interval("poll_every", poll_every)
-        self._poll_for = tracking.check_seconds("poll_for", poll_for)
+        self._poll_every = check_interval("poll_every", poll_every)
+        self._poll_for = check_seconds("poll_for", poll_for)
         self._api_record: Connection | None = None
-        self._said = 0  # status-changing events applied since creation: the iframe's word
+        self._iframe_reports = 0  # status-changing iframe events applied: the iframe's word
         self._state_lock = threading.RLock()
         self._poller = (
             None
             if api is None
-            else tracking.Poller(
+            else Poller(
                 f"workato-connection-{connection_id}-tab",
                 self,
                 every=self._poll_every,
                 limit=self._poll_for,
             )
         )
-        self._record_listeners: list[Callable[[Connection], object]] = []
+        self._record_callbacks: list[RecordCallback] = []
+        if record is not None and api is None:
+            raise TypeError("record= goes with api=: it is this connection as that API listed it")
+        if record is not None and getattr(record, "id", None) != self.connection_id:
+            raise ValueError(
+                f"record= is connection {getattr(record, 'id', None)!r}, not this widget's "
+                f"connection {self.connection_id}"
+            )
         super().__init__(**kwargs)
         if api is not None:
-            if _seed is not None:
-                self._take_record(_seed, self._said)
+            if record is not None:
+                self.take_record(record)
             else:
                 self._read_api()
 
@@ -100,6 +115,46 @@ class ConnectionWidget(WorkatoFrame):
     def api_record(self) -> Connection | None:
         """The connection as the Embedded API last described it (None without `api=`)."""
         return self._api_record
+
+    @property
+    def iframe_reports(self) -> int:
+        """How many status or error events the iframe has reported so far.
+
+        Read it before a list read begins elsewhere and pass it to `take_record` with that read's
+        record: if the iframe has spoken since, its word stays.
+        """
+        return self._iframe_reports
+
+    def take_record(self, record: Connection, *, reports_before: int | None = None) -> bool:
+        """Take this connection's record from an Embedded API read made elsewhere (a panel's
+        list read): set `provider`, `connected`, `status` and `error` from it, unless the iframe
+        reported since `reports_before` (`iframe_reports` when that read began; None: now).
+
+        Returns:
+            True when the traits follow the record, False when the iframe's newer word stays.
+        """
+        if getattr(record, "id", None) != self.connection_id:
+            raise ValueError(
+                f"take_record: the record is connection {getattr(record, 'id', None)!r}, not "
+                f"this widget's connection {self.connection_id}"
+            )
+        state = widget_state(record)
+        with self._state_lock:
+            self._api_record = record
+            if reports_before is not None and self._iframe_reports != reports_before:
+                return False
+            with self.hold_trait_notifications():
+                self.provider = state.provider
+                self.connected = state.connected
+                self.error = state.error
+                self.status = state.status
+        call_each(self._record_callbacks, (record,), log, self._describe_self(), "record")
+        return True
+
+    def on_record(self, callback: RecordCallback, *, remove: bool = False) -> Callable[[], None]:
+        """Call `callback(record)` whenever the widget's traits follow an Embedded API record
+        (its own reads, polls while a tab is open, `take_record`); returns an unsubscribe."""
+        return subscribe(self._record_callbacks, callback, remove, "one Connection record")
 
     def reload(self) -> None:
         """Give every view a freshly signed token and reload its iframe; with `api=`, read the
@@ -134,7 +189,7 @@ class ConnectionWidget(WorkatoFrame):
     def _apply(self, event: protocol.Event) -> None:
         with self._state_lock:
             if isinstance(event, protocol.ConnectionStatusChange | protocol.ErrorMessage):
-                self._said += 1  # from now on, no API answer read earlier overwrites this
+                self._iframe_reports += 1  # from now on, no API answer read earlier wins
             self._apply_event(event)
 
     def _apply_event(self, event: protocol.Event) -> None:
@@ -164,7 +219,7 @@ class ConnectionWidget(WorkatoFrame):
     def _read_api(self) -> None:
         """Read the connection now (on creation and reload); a failure becomes `error`."""
         assert self._api is not None
-        said = self._said
+        said = self._iframe_reports
         try:
             records = self._api.connections(self._api_customer)
         except Exception as exc:
@@ -178,39 +233,23 @@ class ConnectionWidget(WorkatoFrame):
         if record is None:
             message = (
                 f"Workato's Embedded API lists no connection {self.connection_id} for customer "
-                f"{tracking.customer_label(self._api_customer)} ({len(records)} other "
+                f"{customer_label(self._api_customer)} ({len(records)} other "
                 "connection(s)); check the connection id and customer_id"
             )
             log.warning("%s: %s", self._describe_self(), message)
             self._set_error(message, said, status=True)
             return False
-        self._take_record(record, said)
+        self.take_record(record, reports_before=said)
         return True
 
-    def _take_record(self, record: Connection, said: int) -> None:
-        """Set `provider`, `connected`, `status` and `error` from an API record read while
-        `self._said` was `said`, unless an iframe message has set the state since."""
-        state = tracking.widget_state(record)
-        with self._state_lock:
-            self._api_record = record
-            if self._said != said:
-                return
-            with self.hold_trait_notifications():
-                self.provider = state.provider
-                self.connected = state.connected
-                self.error = state.error
-                self.status = state.status
-        # A panel's row follows what was applied.
-        call_each(self._record_listeners, (record,), log, self._describe_self(), "record")
-
     def _api_failed(self, exc: BaseException, said: int, *, status: bool) -> None:
-        message = tracking.describe_api_failure(self._describe_self(), exc, self._api_customer)
+        message = describe_api_failure(self._describe_self(), exc, self._api_customer)
         log.warning("%s: %s", self._describe_self(), message)
         self._set_error(message, said, status=status)
 
     def _set_error(self, message: str, said: int, *, status: bool) -> None:
         with self._state_lock:
-            if self._said != said:
+            if self._iframe_reports != said:
                 return
             with self.hold_trait_notifications():
                 self.error = message
@@ -228,9 +267,10 @@ class ConnectionWidget(WorkatoFrame):
             self._poller.finish()  # one last read: catch what was done in the tab before closing
 
     def _poll_read(self) -> tuple[int, list[Connection]]:
-        """On the poller's thread: the customer's connections, and `_said` before the read."""
+        """On the poller's thread: the customer's connections, and the iframe's report count
+        before the read."""
         assert self._api is not None
-        said = self._said
+        said = self._iframe_reports
         return said, self._api.connections(self._api_customer)
 
     def _poll_apply(self, result: tuple[int, list[Connection]]) -> bool:
@@ -241,7 +281,9 @@ class ConnectionWidget(WorkatoFrame):
         return (record is not None and record.connected) or not self._tabs
 
     def _poll_failed(self, exc: Exception) -> bool:
-        self._api_failed(exc, self._said, status=False)  # a blip: keep the status, say why
+        self._api_failed(
+            exc, self._iframe_reports, status=False
+        )  # a blip: keep the status, say why
         return False
 
 

@@ -17,8 +17,8 @@ from e2e_widget import VENDOR_ID, frames, inside, wait_loaded
 from playwright.sync_api import Locator, Page, expect
 
 from workato_ipywidget import EmbeddedApi
+from workato_ipywidget.connection_state import classify
 from workato_ipywidget.sandbox import Sandbox
-from workato_ipywidget.tracking import classify
 
 BOTH_FRONTENDS = pytest.mark.parametrize("server", ["lab", "notebook"], indirect=True)
 BADGES = {"failed": "Failed", "lost": "Lost", "not_connected": "Not connected",
@@ -55,7 +55,7 @@ def show_panel(
         setup = (
             "from pathlib import Path\n"
             "from workato_ipywidget import ConnectionsPanel, EmbeddedApi, TokenSigner\n"
-            "from workato_ipywidget.tracking import classify\n"
+            "from workato_ipywidget.connection_state import classify\n"
             f"signer = TokenSigner({VENDOR_ID!r}, {str(vendor_key_file)!r})\n"
             f"api = EmbeddedApi(Path({str(token_file)!r}).read_text(), "
             f"base_url={panel_sandbox.base_url!r})\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rate_limits import RateLimits
+from .records import Refusal, StoredConnection, StoredCustomer
 from .server import Sandbox
-from .state import Connection, Customer, Refusal
 
-__all__ = ["Connection", "Customer", "RateLimits", "Refusal", "Sandbox"]
+__all__ = ["RateLimits", "Refusal", "Sandbox", "StoredConnection", "StoredCustomer"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .pages import document, page_script
-from .state import Connection, Customer, provider_title
+from .records import StoredConnection, StoredCustomer, provider_title
 
 RECIPE_ID_OFFSET = 100
 """Connection `n`'s recipe is recipe `RECIPE_ID_OFFSET + n`, at `/recipes/<id>`."""
@@ -26,7 +26,7 @@ class Recipe:
 
     id: int
     name: str
-    connection: Connection
+    connection: StoredConnection
 
     @property
     def path(self) -> str:
@@ -38,7 +38,7 @@ def recipe_path(recipe_id: int) -> str:
     return f"/recipes/{recipe_id}"
 
 
-def recipes(connections: tuple[Connection, ...]) -> list[Recipe]:
+def recipes(connections: tuple[StoredConnection, ...]) -> list[Recipe]:
     """The customer's recipes: one per (non-runtime) connection, by connection id."""
     return [
         Recipe(
@@ -66,7 +66,9 @@ def _jobs(recipe: Recipe) -> list[dict[str, object]]:
     ]
 
 
-def workspace(customer: Customer, connections: tuple[Connection, ...]) -> dict[str, object]:
+def workspace(
+    customer: StoredCustomer, connections: tuple[StoredConnection, ...]
+) -> dict[str, object]:
     """What the page renders, as plain JSON for its script."""
     return {
         "customer": customer.name,
@@ -195,8 +197,8 @@ _FULL_PAGE_SCRIPT = page_script("""
 
 
 def full_page(
-    customer: Customer,
-    connections: tuple[Connection, ...],
+    customer: StoredCustomer,
+    connections: tuple[StoredConnection, ...],
     *,
     path: str,
     target_origin: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from .state import Connection, provider_title
+from .records import StoredConnection, provider_title
 
 AUTHORIZATION_FAILED = "Authorization failed: invalid credentials"
 POLL_MS = 1000
@@ -204,7 +204,7 @@ def document(
 
 
 def connection_page(
-    connection: Connection,
+    connection: StoredConnection,
     *,
     target_origin: str,
     silent_reason: str | None,

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
+import tornado.web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -22,17 +23,29 @@ from ..endpoints import normalize_origin
 from ..rate_limits import RateLimits
 from ..token import TokenSigner
 from . import full_page
-from .handlers import SandboxConfig, make_app
-from .state import (
-    DEFAULT_CUSTOMER,
-    Connection,
-    Customer,
-    Refusal,
-    SandboxState,
-    parse_connection_id,
-)
+from .api_connections import connection_routes
+from .api_customers import customer_routes
+from .base import NotFoundHandler, SandboxConfig, log_request
+from .page_handlers import page_routes
+from .records import Refusal, StoredConnection, StoredCustomer, parse_connection_id
+from .state import DEFAULT_CUSTOMER, SandboxState
 
 _STOP_TIMEOUT = 10.0
+
+
+def make_app(config: SandboxConfig) -> tornado.web.Application:
+    """The Tornado application: the pages and the Embedded API, on Workato's URLs."""
+    return tornado.web.Application(
+        [
+            *page_routes(config),
+            *customer_routes(config),
+            *connection_routes(config),
+            (r".*", NotFoundHandler, {"config": config}),
+        ],
+        log_function=log_request,
+        xsrf_cookies=False,
+        serve_traceback=False,
+    )
 
 
 class Sandbox:
@@ -219,7 +232,7 @@ class Sandbox:
 
     def add_customer(
         self, customer_id: str | int, *, name: str | None = None, external_id: str | None = None
-    ) -> Customer:
+    ) -> StoredCustomer:
         """Add a customer (a Workato "managed user"), or rename one with the same id.
 
         Tokens and API paths name it by `customer_id` or by ``E`` + its URL-encoded
@@ -228,11 +241,11 @@ class Sandbox:
         return self._state.add_customer(customer_id, name, external_id)
 
     @property
-    def customers(self) -> tuple[Customer, ...]:
+    def customers(self) -> tuple[StoredCustomer, ...]:
         """Every customer, the default ``"acme"`` first."""
         return self._state.customers()
 
-    def customer(self, customer_id: str | int) -> Customer:
+    def customer(self, customer_id: str | int) -> StoredCustomer:
         """One customer by its id; KeyError if the sandbox has none."""
         found = self._state.customer(str(customer_id))
         if found is None or found.id != str(customer_id):
@@ -253,7 +266,7 @@ class Sandbox:
         external_id: str | None = None,
         tags: Iterable[str] = (),
         runtime: bool = False,
-    ) -> Connection:
+    ) -> StoredConnection:
         """Serve a connection of `customer_id` (or replace one with the same id); returns it.
 
         `runtime` marks a runtime user's connection, listed only with
@@ -278,25 +291,25 @@ class Sandbox:
         ``"/recipes/101"``; its job history is at ``<path>/jobs``."""
         return full_page.recipe_path(full_page.RECIPE_ID_OFFSET + self._known(connection_id))
 
-    def lose_connection(self, connection_id: int | str, reason: str) -> Connection:
+    def lose_connection(self, connection_id: int | str, reason: str) -> StoredConnection:
         """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports
         it disconnected, an open page within about a second, until it is authorized again."""
         return self._state.lose(self._known(connection_id), reason)
 
     def fail_connection(
         self, connection_id: int | str, error: str, *, exception: bool = False
-    ) -> Connection:
+    ) -> StoredConnection:
         """An authorization failed (status ``failed``, or ``exception`` for an error raised
         while authorizing) with Workato's `error` text, as the page's Fail does."""
         status = "exception" if exception else "failed"
         return self._state.fail(self._known(connection_id), error, status)
 
     @property
-    def connections(self) -> tuple[Connection, ...]:
+    def connections(self) -> tuple[StoredConnection, ...]:
         """A snapshot of every connection's current state, by id."""
         return self._state.connections()
 
-    def connection(self, connection_id: int | str) -> Connection:
+    def connection(self, connection_id: int | str) -> StoredConnection:
         """The current state of one connection; KeyError if the sandbox does not serve it."""
         found = self._state.connection(parse_connection_id(connection_id))
         if found is None:

@@ -15,12 +15,21 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from .records import (
+    Refusal,
+    StoredConnection,
+    StoredCustomer,
+    now,
+    parse_connection_id,
+    provider_title,
+)
 
 PAGE_GRANT_SECONDS = 30 * 60
 """How long a rendered connection page may change its connection's state."""
@@ -37,90 +46,6 @@ AUTHORIZATION_STATUSES = frozenset({"success", "failed", "exception"})
 
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9._~-]+")
 _FIRST_FOLDER = 1001
-
-
-def now() -> datetime:
-    """The current time in UTC, to the millisecond, as Workato's timestamps are."""
-    moment = datetime.now(timezone.utc)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-@dataclass(frozen=True)
-class Customer:
-    """One customer (a Workato "managed user") of the vendor: a snapshot, never updated in place.
-
-    `folder_id` is the root folder of the customer's account, where new connections go.
-    """
-
-    id: str
-    name: str
-    external_id: str | None
-    folder_id: int
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Connection:
-    """One connection as the sandbox knows it: a snapshot, never updated in place.
-
-    `version` grows with every change, so an open page can tell a newer state from its own.
-    """
-
-    id: int
-    customer_id: str
-    provider: str
-    name: str
-    folder_id: int
-    created_at: datetime
-    updated_at: datetime
-    description: str | None = None
-    authorization_status: str | None = None
-    authorization_error: str | None = None
-    authorized_at: datetime | None = None
-    external_id: str | None = None
-    parent_id: int | None = None
-    connection_lost_at: datetime | None = None
-    connection_lost_reason: str | None = None
-    tags: tuple[str, ...] = ()
-    runtime: bool = False
-    """A runtime user's connection: listed only with `include_runtime_connections=true`."""
-    version: int = 0
-
-    @property
-    def connected(self) -> bool:
-        """Authorized and not lost since, as the connection page shows it."""
-        return self.authorization_status == "success" and self.connection_lost_at is None
-
-    @property
-    def error(self) -> str | None:
-        """What the connection page shows: the failed authorization's text, or why it was lost."""
-        if self.connection_lost_at is not None:
-            return f"Connection lost: {self.connection_lost_reason or 'no reason given'}"
-        return self.authorization_error
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A request the sandbox refused (or served silently), kept for tests and debugging."""
-
-    at: datetime
-    code: str
-    message: str
-    path: str
-
-
-def parse_connection_id(value: int | str) -> int:
-    """A connection id as Workato writes it: a positive integer, or its decimal digits."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"a connection id is a positive int, got {type(value).__name__}")
-    if isinstance(value, str):
-        if not (value.isascii() and value.isdigit()):
-            raise ValueError(f"a connection id is a positive integer, got {value[:40]!r}")
-        value = int(value)
-    if value <= 0:
-        raise ValueError(f"a connection id is a positive integer, got {value}")
-    return value
 
 
 def _digest(secret: str) -> bytes:
@@ -148,27 +73,22 @@ def _provider(provider: object) -> str:
     return provider
 
 
-def provider_title(provider: str) -> str:
-    """A provider id as people read it: "google_sheets" -> "Google Sheets"."""
-    return " ".join(word.capitalize() for word in provider.replace("_", " ").split())
-
-
 class SandboxState:
     """Everything the sandbox remembers, guarded by one lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._vendor_keys: dict[str, RSAPublicKey] = {}
-        self._connections: dict[int, Connection] = {}
+        self._connections: dict[int, StoredConnection] = {}
         self._seen_jti: set[str] = set()
         self._jti_expiry: list[tuple[float, str]] = []  # a heap: when each seen token expires
         self._grants: dict[bytes, tuple[int, float]] = {}  # by the SHA-256 of the secret
         self._refusals: deque[Refusal] = deque(maxlen=MAX_REFUSALS)
-        self._customers: dict[str, Customer] = {}
+        self._customers: dict[str, StoredCustomer] = {}
         self._inputs: dict[int, dict[str, Any]] = {}  # kept, never answered, as Workato does
         self._version = 0
         self._next_folder = _FIRST_FOLDER
-        self._requests: dict[tuple[str, str], deque[float]] = {}
+        self._requests: dict[str, deque[float]] = {}
         self._page_host: str | None = None
         self.add_customer(DEFAULT_CUSTOMER, name="ACME", external_id=None)
 
@@ -212,7 +132,7 @@ class SandboxState:
 
     def add_customer(
         self, customer_id: object, name: str | None, external_id: str | None
-    ) -> Customer:
+    ) -> StoredCustomer:
         """Add a customer, or rename one with the same id (its connections stay)."""
         key = _customer_key(customer_id)
         if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -239,7 +159,9 @@ class SandboxState:
             stamp = now()
             old = self._customers.get(key)
             if old is None:
-                customer = Customer(key, name or key, external_id, self._next_folder, stamp, stamp)
+                customer = StoredCustomer(
+                    key, name or key, external_id, self._next_folder, stamp, stamp
+                )
                 self._next_folder += 1
             else:
                 customer = replace(
@@ -248,7 +170,7 @@ class SandboxState:
             self._customers[key] = customer
             return customer
 
-    def customer(self, reference: str) -> Customer | None:
+    def customer(self, reference: str) -> StoredCustomer | None:
         """The customer a path or a token's `sub` names: its id, or "E" + its URL-encoded
         external id (an id wins when both could match). `reference` is as sent (encoded)."""
         decoded = urllib.parse.unquote(reference)
@@ -259,13 +181,15 @@ class SandboxState:
                 found = next((c for c in self._customers.values() if c.external_id == wanted), None)
             return found
 
-    def customers(self) -> tuple[Customer, ...]:
+    def customers(self) -> tuple[StoredCustomer, ...]:
         with self._lock:
             return tuple(self._customers.values())
 
     # connections
 
-    def add_connection(self, connection_id: int | str, provider: str, **fields: Any) -> Connection:
+    def add_connection(
+        self, connection_id: int | str, provider: str, **fields: Any
+    ) -> StoredConnection:
         """Add or replace a connection (so re-running a notebook cell is harmless)."""
         connection_id = parse_connection_id(connection_id)
         provider = _provider(provider)
@@ -277,7 +201,9 @@ class SandboxState:
             self._inputs.pop(connection.id, None)
             return connection
 
-    def create_connection(self, customer_id: str, provider: object, **fields: Any) -> Connection:
+    def create_connection(
+        self, customer_id: str, provider: object, **fields: Any
+    ) -> StoredConnection:
         """A new shell connection (never authorized) with the next free id, as the API creates."""
         provider = _provider(provider)
         user_input = fields.pop("input", None)
@@ -291,7 +217,7 @@ class SandboxState:
                 self._inputs[connection.id] = dict(user_input)
             return connection
 
-    def update_connection(self, connection_id: int, **fields: Any) -> Connection:
+    def update_connection(self, connection_id: int, **fields: Any) -> StoredConnection:
         """Change the given fields of a connection (name, folder, parent, external id, input)."""
         user_input = fields.pop("input", None)
         if user_input is not None and not isinstance(user_input, dict):
@@ -303,22 +229,22 @@ class SandboxState:
                 self._inputs.setdefault(connection_id, {}).update(user_input)
             return connection
 
-    def delete_connection(self, connection_id: int) -> Connection:
+    def delete_connection(self, connection_id: int) -> StoredConnection:
         with self._lock:
             self._inputs.pop(connection_id, None)
             return self._connections.pop(connection_id)
 
-    def connection(self, connection_id: int) -> Connection | None:
+    def connection(self, connection_id: int) -> StoredConnection | None:
         with self._lock:
             return self._connections.get(connection_id)
 
-    def connections(self, customer_id: str | None = None) -> tuple[Connection, ...]:
+    def connections(self, customer_id: str | None = None) -> tuple[StoredConnection, ...]:
         """Every connection (of one customer, when given), by id."""
         with self._lock:
             found = (self._connections[key] for key in sorted(self._connections))
             return tuple(c for c in found if customer_id is None or c.customer_id == customer_id)
 
-    def authorize(self, connection_id: int) -> Connection:
+    def authorize(self, connection_id: int) -> StoredConnection:
         """The page's Authorize: connected now, any earlier failure or loss forgotten."""
         return self._change(
             connection_id,
@@ -329,7 +255,7 @@ class SandboxState:
             connection_lost_reason=None,
         )
 
-    def fail(self, connection_id: int, error: str, status: str = "failed") -> Connection:
+    def fail(self, connection_id: int, error: str, status: str = "failed") -> StoredConnection:
         """A failed authorization: `failed` (or `exception`) with Workato's error text."""
         if status not in ("failed", "exception"):
             raise ValueError(f"a failed authorization is 'failed' or 'exception', not {status!r}")
@@ -340,7 +266,7 @@ class SandboxState:
             authorized_at=None,
         )
 
-    def disconnect(self, connection_id: int) -> Connection:
+    def disconnect(self, connection_id: int) -> StoredConnection:
         """Disconnected: not authorized any more (Workato's status null), nothing lost."""
         return self._change(
             connection_id,
@@ -351,7 +277,7 @@ class SandboxState:
             connection_lost_reason=None,
         )
 
-    def lose(self, connection_id: int, reason: str) -> Connection:
+    def lose(self, connection_id: int, reason: str) -> StoredConnection:
         """Workato lost the connection (e.g. a revoked grant): reported disconnected until a new
         authorization."""
         if not isinstance(reason, str) or not reason.strip():
@@ -360,13 +286,13 @@ class SandboxState:
             )
         return self._change(connection_id, connection_lost_at=now(), connection_lost_reason=reason)
 
-    def _change(self, connection_id: int, **changes: Any) -> Connection:
+    def _change(self, connection_id: int, **changes: Any) -> StoredConnection:
         with self._lock:
             updated = self._stamped(replace(self._connections[connection_id], **changes))
             self._connections[connection_id] = updated
             return updated
 
-    def _stamped(self, connection: Connection, *, touch: bool = True) -> Connection:
+    def _stamped(self, connection: StoredConnection, *, touch: bool = True) -> StoredConnection:
         """The connection with the next version (and `updated_at` now); the lock is held."""
         self._version += 1
         if touch:
@@ -380,12 +306,12 @@ class SandboxState:
         provider: str,
         fields: dict[str, Any],
         connected: bool,
-    ) -> Connection:
+    ) -> StoredConnection:
         """A connection of the customer with `fields` applied, in its root folder unless told;
         the lock is held."""
         customer = self._customer_of(customer_id)
         stamp = now()
-        base = Connection(
+        base = StoredConnection(
             id=connection_id,
             customer_id=customer.id,
             provider=provider,
@@ -398,7 +324,7 @@ class SandboxState:
         )
         return self._stamped(self._checked(base, fields), touch=False)
 
-    def _customer_of(self, customer_id: object) -> Customer:
+    def _customer_of(self, customer_id: object) -> StoredCustomer:
         """The customer with exactly this id; the lock is held."""
         key = _customer_key(customer_id)
         customer = self._customers.get(key)
@@ -409,7 +335,7 @@ class SandboxState:
             )
         return customer
 
-    def _checked(self, connection: Connection, fields: dict[str, Any]) -> Connection:
+    def _checked(self, connection: StoredConnection, fields: dict[str, Any]) -> StoredConnection:
         """`connection` with `fields` applied, each checked as Workato would; the lock is held."""
         changes: dict[str, Any] = {}
         for key, value in fields.items():
@@ -436,7 +362,7 @@ class SandboxState:
             changes[key] = value
         return replace(connection, **changes)
 
-    def _check_parent(self, connection: Connection, parent_id: int) -> None:
+    def _check_parent(self, connection: StoredConnection, parent_id: int) -> None:
         parent = self._connections.get(parent_id)
         if parent is None or parent.customer_id != connection.customer_id:
             raise ValueError(
@@ -452,13 +378,15 @@ class SandboxState:
 
     # rate limits
 
-    def take(self, api_token: str, bucket: str, limit: int, window: float) -> float | None:
-        """Count one request of `api_token` in `bucket`; when over `limit` per `window` seconds,
-        count nothing and return the seconds until a request is allowed again."""
-        key = (hashlib.sha256(api_token.encode()).hexdigest(), bucket)
+    def take(self, family: str, limit: int, window: float) -> float | None:
+        """Count one request in the endpoint `family`; when over `limit` per `window` seconds,
+        count nothing and return the seconds until a request is allowed again.
+
+        Workato counts per Embed admin workspace, shared by every API token, and so does this.
+        """
         moment = time.monotonic()
         with self._lock:
-            seen = self._requests.setdefault(key, deque())
+            seen = self._requests.setdefault(family, deque())
             while seen and seen[0] <= moment - window:
                 seen.popleft()
             if len(seen) >= limit:

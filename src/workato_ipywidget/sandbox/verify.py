@@ -13,7 +13,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..endpoints import normalize_origin as canonical_origin
-from .state import Customer, SandboxState
+from .records import StoredCustomer
+from .state import SandboxState
 
 LEEWAY_SECONDS = 30
 """Clock skew tolerated for `exp` and `iat`."""
@@ -37,14 +38,14 @@ class VerifiedToken:
     """The claims of a token whose signature, lifetime and uniqueness have been checked."""
 
     vendor_id: str
-    customer: Customer
+    customer: StoredCustomer
     """The customer the `sub` names, by its id or "E" + its URL-encoded external id."""
     user_id: str | None
     jti: str
     origin: str | None
 
 
-def normalize_origin(value: object) -> str | None:
+def origin_or_none(value: object) -> str | None:
     """The origin in the canonical form browsers report, or None if `value` is not one."""
     try:
         return canonical_origin(value)
@@ -60,7 +61,7 @@ def unverified_origin(token: str | None) -> str | None:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
-    return normalize_origin(claims.get("origin"))
+    return origin_or_none(claims.get("origin"))
 
 
 def _split_sub(sub: object) -> tuple[str, str, str | None]:
@@ -127,7 +128,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
         raise Refused("invalid_token", "the token's jti must be a non-empty string, e.g. a nanoid")
     origin: str | None = None
     if "origin" in claims:
-        origin = normalize_origin(claims["origin"])
+        origin = origin_or_none(claims["origin"])
         if origin is None:
             raise Refused(
                 "invalid_token",

@@ -1,122 +1,35 @@
-"""The sandbox's HTTP surface on Tornado: the connection page and its actions, plus the shared
-base handler; the Embedded API's handlers are in `api_handlers`.
+"""The sandbox's pages: Workato's connection page and its actions, and full-page embeds.
 
-The page URL carries the token, so nothing here logs a URL with its query string (nor a redirect's
-Location), and every response tells browsers not to cache it nor send it on as a referrer.
+Each page verifies its token as Workato does; a refusal is an error page, never a stack trace.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import secrets
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
 
-import tornado.web
-
-from ..rate_limits import RateLimits
 from . import full_page, pages
-from .state import Connection, SandboxState, parse_connection_id
+from .base import BaseHandler, Routes, SandboxConfig
+from .records import StoredConnection, parse_connection_id
 from .verify import Refused, VerifiedToken, unverified_origin, verify_token
-
-logger = logging.getLogger("workato_ipywidget.sandbox")
 
 PAGE_PATH = "/direct_link/embedded/connections/"
 MAX_PAGE_PATH = 2000
 SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a secret
 
 
-@dataclass(frozen=True)
-class SandboxConfig:
-    """What every handler needs: the shared state and the sandbox's fixed configuration."""
-
-    state: SandboxState
-    allowed_origins: frozenset[str] | None
-    api_token: str
-    rate_limits: RateLimits | None = None
-
-
-def make_app(config: SandboxConfig) -> tornado.web.Application:
-    """The Tornado application; routes mirror Workato's URLs."""
-    from .api_handlers import api_routes  # they build on BaseHandler, defined below
-
+def page_routes(config: SandboxConfig) -> Routes:
+    """The pages' routes: Workato's URLs, and the connection page's own requests."""
     args = {"config": config}
-    return tornado.web.Application(
-        [
-            (r"/direct_link", FullPageHandler, args),
-            (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
-            (
-                r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
-                ConnectionActionHandler,
-                args,
-            ),
-            (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler, args),
-            *api_routes(args),
-            (r".*", NotFoundHandler, args),
-        ],
-        log_function=_log_request,
-        xsrf_cookies=False,
-        serve_traceback=False,
-    )
-
-
-def _log_request(handler: tornado.web.RequestHandler) -> None:
-    """Access log without the query string: the page URL holds a token."""
-    request = handler.request
-    logger.debug(
-        "%d %s %s %.1fms",
-        handler.get_status(),
-        request.method,
-        request.path,
-        1000.0 * request.request_time(),
-    )
-
-
-class BaseHandler(tornado.web.RequestHandler):
-    """Shared headers, logging without the query string, and error bodies."""
-
-    def initialize(self, config: SandboxConfig) -> None:
-        self.sandbox = config
-
-    def set_default_headers(self) -> None:
-        self.clear_header("Server")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def compute_etag(self) -> None:
-        return None
-
-    def log_exception(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if isinstance(value, tornado.web.HTTPError):
-            logger.debug("%d %s %s", value.status_code, self.request.method, self.request.path)
-        else:
-            logger.error(
-                "uncaught exception in %s %s",
-                self.request.method,
-                self.request.path,
-                exc_info=(typ, value, tb),  # type: ignore[arg-type]
-            )
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        reason = self._reason
-        self.write_json({"message": f"{status_code} {reason}"})
-
-    def write_json(self, data: object) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data))
-
-    def refuse(self, code: str, message: str) -> None:
-        """Record a refusal under the path only (never the query: it may hold a token)."""
-        self.sandbox.state.refuse(code, message, self.request.path)
-        logger.info("refused %s %s: %s", self.request.method, self.request.path, code)
+    return [
+        (r"/direct_link", FullPageHandler, args),
+        (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
+        (
+            r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
+            ConnectionActionHandler,
+            args,
+        ),
+        (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler, args),
+    ]
 
 
 class PageHandler(BaseHandler):
@@ -240,7 +153,7 @@ class ConnectionPageHandler(PageHandler):
             )
         )
 
-    def _connection(self, raw_id: str) -> Connection | None:
+    def _connection(self, raw_id: str) -> StoredConnection | None:
         try:
             return self.sandbox.state.connection(parse_connection_id(raw_id))
         except ValueError:
@@ -286,7 +199,7 @@ class FullPageHandler(PageHandler):
 class PageSecretHandler(BaseHandler):
     """Requests a rendered page makes for its own connection, allowed only with its secret."""
 
-    def granted(self, raw_id: str) -> Connection | None:
+    def granted(self, raw_id: str) -> StoredConnection | None:
         """The connection, when the request carries a live secret of a page rendered for it;
         otherwise the refusal has been answered and None is returned."""
         state = self.sandbox.state
@@ -312,7 +225,7 @@ class PageSecretHandler(BaseHandler):
             )
         return connection
 
-    def describe(self, connection: Connection) -> None:
+    def describe(self, connection: StoredConnection) -> None:
         """What the page knows of its connection; `version` orders states."""
         self.write_json(
             {
@@ -350,10 +263,3 @@ class PageStateHandler(PageSecretHandler):
         connection = self.granted(raw_id)
         if connection is not None:
             self.describe(connection)
-
-
-class NotFoundHandler(BaseHandler):
-    """Anything else: a 404 through `write_error`, logged without its query string."""
-
-    def prepare(self) -> None:
-        raise tornado.web.HTTPError(404)

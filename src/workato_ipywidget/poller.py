@@ -1,10 +1,7 @@
-"""Following connections through Workato's Embedded API: what a record says, and polling it.
+"""Poller: repeat an Embedded API read on a daemon thread, spaced within Workato's rate limits.
 
-`classify` reads Workato's fields the way its own connection sample does (`authorization_status`,
-then `connection_lost_at`); `widget_state` turns that into a ConnectionWidget's traits. `Poller`
-repeats a read on a daemon thread, spaced within Workato's rate limits, and hands each result to
-the kernel's event loop (so traits and callbacks change on the thread that handles the page's
-messages) or, outside a running loop, applies it on its own thread.
+Each result goes to the kernel's event loop (so traits and callbacks change on the thread that
+handles the page's messages) or, outside a running loop, is applied on the poller's own thread.
 """
 
 from __future__ import annotations
@@ -12,35 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Protocol
 
-from .protocol import MAX_ERROR_TEXT, clean_text
+from .checks import check_seconds
 from .redaction import redact
 
-if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built an EmbeddedApi
-    from .api import Connection
-
-__all__ = [
-    "LIST_REQUESTS_PER_MINUTE",
-    "MIN_POLL_SECONDS",
-    "Followed",
-    "Poller",
-    "RowStatus",
-    "WidgetState",
-    "check_interval",
-    "check_seconds",
-    "classify",
-    "customer_label",
-    "describe_api_failure",
-    "problem_text",
-    "widget_state",
-]
+__all__ = ["LIST_REQUESTS_PER_MINUTE", "MIN_POLL_SECONDS", "PollTarget", "Poller", "check_interval"]
 
 log = logging.getLogger(__name__)
 
@@ -49,94 +27,6 @@ LIST_REQUESTS_PER_MINUTE = 1000
 MIN_POLL_SECONDS = 2.0
 """The shortest interval a poller may use: 30 list requests a minute, 3% of Workato's limit,
 which every panel, widget and script sharing the API client draws on."""
-
-RowStatus = Literal["failed", "lost", "not_connected", "connected"]
-"""A connection's state as a panel shows it, problems first."""
-
-
-def classify(record: Connection) -> RowStatus:
-    """What a connection record means: a failed authorization, a lost connection, never (or no
-    longer) authorized, or connected."""
-    if record.authorization_status in ("failed", "exception"):
-        return "failed"
-    if record.connection_lost_at is not None:
-        return "lost"
-    if record.authorization_status == "success":
-        return "connected"
-    return "not_connected"
-
-
-def problem_text(record: Connection) -> str | None:
-    """The error a record carries: the failed authorization's text, or why it was lost."""
-    status = classify(record)
-    if status == "failed":
-        text = record.authorization_error or "Authorization failed (Workato gave no reason)"
-    elif status == "lost":
-        text = f"Connection lost: {record.connection_lost_reason or 'Workato gave no reason'}"
-    else:
-        return None
-    return clean_text(text, MAX_ERROR_TEXT)  # Workato's own text, bound for synced state
-
-
-@dataclass(frozen=True, slots=True)
-class WidgetState:
-    """A ConnectionWidget's traits as an Embedded API record determines them."""
-
-    provider: str | None
-    connected: bool
-    status: Literal["connected", "disconnected", "error"]
-    error: str | None
-
-
-def widget_state(record: Connection) -> WidgetState:
-    """`success` -> connected; `failed`/`exception` -> error with `authorization_error`;
-    `connection_lost_at` set -> disconnected with its reason in `error`."""
-    status = classify(record)
-    shown = {"connected": "connected", "failed": "error"}.get(status, "disconnected")
-    return WidgetState(
-        provider=record.provider,
-        connected=status == "connected",
-        status=shown,  # type: ignore[arg-type]
-        error=problem_text(record),
-    )
-
-
-def customer_label(customer_id: object) -> str:
-    """A customer id as messages show it: quoted, an `ExternalId` by its value, cut short."""
-    text = customer_id.value if hasattr(customer_id, "value") else str(customer_id)
-    return repr(text[:60]) if isinstance(text, str) else repr(customer_id)
-
-
-def describe_api_failure(what: str, exc: BaseException, customer: object = None) -> str:
-    """A one-paragraph reason for a failed read of `customer`'s connections, for `error` and
-    log lines, with what to check for an unknown customer or a refused token; never a token."""
-    from .api import ApiError, AuthenticationError, NotFoundError
-
-    if isinstance(exc, NotFoundError) and customer is not None:
-        text = (
-            f"Workato's Embedded API knows no customer {customer_label(customer)}: {exc}. Check "
-            "customer_id: Workato's id of the managed user, or ExternalId(...) for your own id."
-        )
-    elif isinstance(exc, AuthenticationError):
-        text = f"Workato's Embedded API refused the API token: {exc}"
-    elif isinstance(exc, ApiError):
-        text = f"Could not read {what} from Workato's Embedded API: {exc}"
-    else:
-        text = f"Could not read {what} from Workato's Embedded API: {type(exc).__name__}: {exc}"
-    return clean_text(text, MAX_ERROR_TEXT)
-
-
-def check_seconds(name: str, value: object, *, off: str = "") -> float:
-    """A positive, finite number of seconds; `off` names what else the caller accepts, for the
-    message (e.g. " or None (no polling)")."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive number of seconds{off}, got {value!r}")
-    return float(value)
 
 
 def check_interval(name: str, value: object, *, off: str = "") -> float:
@@ -152,7 +42,7 @@ def check_interval(name: str, value: object, *, off: str = "") -> float:
     return seconds
 
 
-class Followed(Protocol):
+class PollTarget(Protocol):
     """What a Poller polls for: a read (on the poller's thread), and what to do with its result
     or failure (where the kernel's state lives); either returns True to stop polling."""
 
@@ -164,8 +54,8 @@ class Followed(Protocol):
 
 
 class Poller:
-    """Run `followed._poll_read()` every `every` seconds on a daemon thread, and
-    `followed._poll_apply(result)` after each (the caller has just read, so the first round
+    """Run `target._poll_read()` every `every` seconds on a daemon thread, and
+    `target._poll_apply(result)` after each (the caller has just read, so the first round
     waits `every` too).
 
     `_poll_apply` runs on the event loop that was running when `start()` was called (the
@@ -177,10 +67,10 @@ class Poller:
     """
 
     def __init__(
-        self, name: str, followed: Followed, *, every: float, limit: float | None = None
+        self, name: str, target: PollTarget, *, every: float, limit: float | None = None
     ) -> None:
         self._name = name
-        self._followed = followed
+        self._target = target
         self._every = every
         self._limit = limit
         self._run: _Run | None = None
@@ -228,7 +118,7 @@ class Poller:
             run.thread.join(timeout)
 
     def _loop(self, run: _Run) -> None:
-        from .api import RateLimitError
+        from .errors import RateLimitError
 
         deadline = None if self._limit is None else time.monotonic() + self._limit
         wait = self._every
@@ -243,16 +133,16 @@ class Poller:
                 break
             wait = self._every
             try:
-                result = self._followed._poll_read()
+                result = self._target._poll_read()
             except Exception as exc:  # a read must never end the thread silently
                 if isinstance(exc, RateLimitError):
                     wait = max(self._every, exc.retry_after or 0.0)
                 # `_poll_failed` says what failed, where the user sees it; this is the schedule.
                 log.debug("%s: the read failed; next read in %.0f s", self._name, wait)
-                if run.deliver(self._followed._poll_failed, exc):
+                if run.deliver(self._target._poll_failed, exc):
                     break
             else:
-                if run.deliver(self._followed._poll_apply, result):
+                if run.deliver(self._target._poll_apply, result):
                     break
             if last:
                 break

@@ -138,7 +138,7 @@ def test_reload_reads_the_api_again(
 
 
 def test_a_silent_iframe_diagnosis_never_brings_back_a_status_the_api_has_since_replaced(
-    make: Callable[..., ConnectionWidget], accounts: Sandbox
+    make: Callable[..., ConnectionWidget], accounts: Sandbox, accounts_api: EmbeddedApi
 ) -> None:
     widget = make(HUBSPOT)
     assert state(widget) == ("disconnected", False, "hubspot", None)
@@ -147,8 +147,12 @@ def test_a_silent_iframe_diagnosis_never_brings_back_a_status_the_api_has_since_
     front.deliver({"kind": "silent", "view": "view-1", "origin": PAGE_ORIGIN, "seconds": 15})
     assert widget.status == "error"
     accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+    record = next(r for r in accounts_api.connections("acme") if r.id == HUBSPOT)
+    widget.take_record(record)  # an API read (a panel's, say) replaces the diagnosis
 
-    widget.reload()  # clears the diagnosis and reads the API: connected, not the old status
+    # The iframe speaks at last, which takes the diagnosis back: the status it had replaced
+    # ("disconnected") must not return over the API's newer word.
+    front.post({"type": "heightChange", "payload": {"height": 320}})
 
     assert state(widget) == ("connected", True, "hubspot", None)
 
@@ -162,11 +166,11 @@ def test_an_iframe_message_after_the_read_began_is_not_overwritten_by_it(
     widget = make(HUBSPOT)
     page = FakeFrontend(widget)
     page.ready()
-    said = widget._said
-    records = accounts_api.connections("acme")  # a read that began before the iframe spoke
+    said = widget.iframe_reports
+    record = next(r for r in accounts_api.connections("acme") if r.id == HUBSPOT)  # read before
 
     page.post({"type": "connectionStatusChange", "payload": {"id": HUBSPOT, "connected": True}})
-    widget._take_listed(records, said)
+    assert widget.take_record(record, reports_before=said) is False
 
     assert state(widget) == ("connected", True, "hubspot", None)
     assert widget.api_record is not None

@@ -1,0 +1,269 @@
+"""The recipes behind a panel's connections: one paged list read, bounded last-job reads.
+
+`read_recipes` lists a customer's recipes once (every page), then reads the newest job only of
+the recipes that need it (stopped, or with failed jobs), at most `MAX_JOB_READS` a refresh,
+newest first, and reuses what an earlier read found for a recipe that has not run since. What it
+finds becomes each row's recipe summary (`summary`) and an opened row's recipe list (`details`).
+When recipes cannot be read (an API without recipe support, a role without the privilege), the
+read says why and the connections are shown without them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .api_failures import customer_label
+from .protocol import MAX_ERROR_TEXT, clean_text
+
+if TYPE_CHECKING:
+    from .api import EmbeddedApi
+
+__all__ = [
+    "MAX_JOB_READS",
+    "JobInfo",
+    "RecipeRead",
+    "details",
+    "read_recipes",
+    "recipe_state",
+    "summary",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_JOB_READS = 10
+"""Job reads one refresh may make (each recipe's newest job, and a failed one's lines)."""
+
+TRIGGER_ERRORS = "trigger_errors_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A recipe's newest job as a row shows it: when, whether it failed, why, and which step."""
+
+    id: str
+    at: datetime | None
+    failed: bool
+    error: str | None = None
+    step: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": None if self.at is None else self.at.isoformat(),
+            "failed": self.failed,
+            "error": self.error,
+            "step": self.step,
+        }
+
+
+@dataclass(frozen=True)
+class RecipeRead:
+    """What one refresh found: the customer's recipes, each read recipe's newest job, and why
+    recipes (or some jobs) could not be read."""
+
+    recipes: tuple[Any, ...] = ()
+    last_jobs: Mapping[int, JobInfo] = field(default_factory=dict)
+    keys: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)
+    missing: str | None = None
+    """Why the recipes are not shown (None when they were read)."""
+    jobs_note: str | None = None
+    """Why some recipes' last jobs are not shown (a failed or capped job read)."""
+    requests: int = 0
+
+    def using(self, connection_id: int) -> tuple[Any, ...]:
+        """The recipes whose config names `connection_id`, newest first."""
+        return tuple(r for r in self.recipes if connection_id in _connection_ids(r))
+
+
+def read_recipes(
+    api: EmbeddedApi, customer_id: object, previous: RecipeRead | None = None
+) -> RecipeRead:
+    """List the customer's recipes and the last jobs that need reading; never raises for a
+    refused or failed read (the answer's `missing` says why)."""
+    lister = getattr(api, "recipes", None)
+    if not callable(lister):
+        return RecipeRead(
+            missing=f"this {type(api).__name__} has no recipes() (recipe support is missing)"
+        )
+    try:
+        recipes = tuple(lister(customer_id))
+    except Exception as exc:
+        return RecipeRead(missing=_why(exc, f"{customer_label(customer_id)}'s recipes"), requests=1)
+    requests = 1
+    old = previous if previous is not None and previous.missing is None else RecipeRead()
+    last_jobs: dict[int, JobInfo] = {}
+    keys: dict[int, tuple[Any, ...]] = {}
+    wanted: list[Any] = []
+    for recipe in recipes:
+        key = _run_key(recipe)
+        keys[recipe.id] = key
+        if recipe.id in old.last_jobs and old.keys.get(recipe.id) == key:
+            last_jobs[recipe.id] = old.last_jobs[recipe.id]  # nothing ran since: reuse
+        elif _needs_last_job(recipe):
+            wanted.append(recipe)
+    wanted.sort(key=lambda r: (r.running, -_timestamp(getattr(r, "last_run_at", None))))
+    budget = MAX_JOB_READS
+    note: str | None = None
+    for recipe in wanted:
+        if budget <= 0:
+            note = (
+                f"the last job of {len(wanted) - len(last_jobs)} recipe(s) is not shown: at most "
+                f"{MAX_JOB_READS} job reads a refresh; refresh again for more"
+            )
+            break
+        try:
+            info, used = _last_job(api, customer_id, recipe, budget)
+        except Exception as exc:
+            note = _why(exc, f"the jobs of recipe {recipe.id}")
+            budget -= 1
+            requests += 1
+            keys.pop(recipe.id, None)  # try again next refresh
+            continue
+        budget -= used
+        requests += used
+        if info is not None:
+            last_jobs[recipe.id] = info
+    return RecipeRead(recipes, last_jobs, keys, None, note, requests)
+
+
+def recipe_state(recipe: Any) -> tuple[bool, str | None]:
+    """What a recipe's on_change compares: running, and why it stopped."""
+    return bool(recipe.running), None if recipe.running else getattr(recipe, "stop_cause", None)
+
+
+def summary(read: RecipeRead | None, connection_id: int) -> dict[str, Any] | None:
+    """A row's recipe summary: how many recipes use it, how many stopped, whether one stopped
+    on trigger errors, and its recipes' newest job (failed or not); None when not read."""
+    if read is None or read.missing is not None:
+        return None
+    recipes = read.using(connection_id)
+    stopped = [r for r in recipes if not r.running]
+    jobs = [read.last_jobs[r.id] for r in recipes if r.id in read.last_jobs]
+    failed = [j for j in jobs if j.failed and j.at is not None]
+    newest = max(jobs, key=lambda j: _timestamp(j.at), default=None)
+    last_failed = max(failed, key=lambda j: _timestamp(j.at), default=None)
+    return {
+        "count": len(recipes),
+        "stopped": len(stopped),
+        "trigger_errors": sum(getattr(r, "stop_cause", None) == TRIGGER_ERRORS for r in stopped),
+        "last_failed_at": None if last_failed is None or last_failed.at is None
+        else last_failed.at.isoformat(),
+        "last_job_failed": None if newest is None else newest.failed,
+        "last_job_at": None if newest is None or newest.at is None else newest.at.isoformat(),
+    }  # fmt: skip
+
+
+def details(read: RecipeRead | None, connection_id: int) -> list[dict[str, Any]]:
+    """An opened row's recipes: state, stop cause, and newest job with its error and step."""
+    if read is None or read.missing is not None:
+        return []
+    shown = []
+    for recipe in read.using(connection_id):
+        job = read.last_jobs.get(recipe.id)
+        shown.append(
+            {
+                "id": recipe.id,
+                "name": clean_text(str(recipe.name), 200),
+                "running": bool(recipe.running),
+                "stop_cause": getattr(recipe, "stop_cause", None),
+                "stopped_at": _iso(getattr(recipe, "stopped_at", None)),
+                "last_run_at": _iso(getattr(recipe, "last_run_at", None)),
+                "failed_jobs": getattr(recipe, "job_failed_count", None),
+                "last_job": None if job is None else job.as_dict(),
+            }
+        )
+    return shown
+
+
+def _last_job(
+    api: EmbeddedApi, customer_id: object, recipe: Any, budget: int
+) -> tuple[JobInfo | None, int]:
+    """The recipe's newest job (and, for a failed one with budget left, its failing line)."""
+    jobs = api.jobs(customer_id, recipe.id, limit=1)  # type: ignore[attr-defined]
+    if not jobs:
+        return None, 1
+    job = jobs[0]
+    failed = bool(getattr(job, "is_error", False))
+    error = _job_error(job) if failed else None
+    step: str | None = None
+    used = 1
+    if failed and budget > 1 and callable(getattr(api, "job", None)):
+        try:
+            full = api.job(customer_id, recipe.id, job.id)  # type: ignore[attr-defined]
+        except Exception as exc:
+            log.info("could not read job %s of recipe %s: %s", job.id, recipe.id, exc)
+        else:
+            step = _failing_step(getattr(full, "lines", None) or ())
+            error = error or _job_error(full)
+        used = 2
+    at = getattr(job, "completed_at", None) or getattr(job, "started_at", None)
+    return JobInfo(str(job.id), at, failed, error, step), used
+
+
+def _job_error(job: Any) -> str | None:
+    parts = getattr(job, "error_parts", None)
+    message = getattr(parts, "message", None) if parts is not None else None
+    adapter = getattr(parts, "adapter", None) if parts is not None else None
+    text = message or getattr(job, "error", None)
+    if not text:
+        return None
+    return clean_text(f"{adapter}: {text}" if adapter else str(text), MAX_ERROR_TEXT)
+
+
+def _failing_step(lines: Iterable[Any]) -> str | None:
+    for line in lines:
+        if getattr(line, "error", None):
+            number = getattr(line, "recipe_line_number", None)
+            adapter = getattr(line, "adapter_name", None) or "?"
+            operation = getattr(line, "adapter_operation", None)
+            what = f"{adapter} {operation}" if operation else adapter
+            return clean_text(f"step {number}: {what}" if number is not None else what, 200)
+    return None
+
+
+def _needs_last_job(recipe: Any) -> bool:
+    """Stopped, or with failed jobs: a healthy running recipe's newest job succeeded."""
+    return not recipe.running or bool(getattr(recipe, "job_failed_count", 0))
+
+
+def _run_key(recipe: Any) -> tuple[Any, ...]:
+    """Changes whenever the recipe has run (or started or stopped) since."""
+    return (
+        recipe.running,
+        getattr(recipe, "last_run_at", None),
+        getattr(recipe, "job_succeeded_count", None),
+        getattr(recipe, "job_failed_count", None),
+    )
+
+
+def _connection_ids(recipe: Any) -> Sequence[int]:
+    ids = getattr(recipe, "connection_ids", None)
+    return tuple(ids) if ids is not None else ()
+
+
+def _timestamp(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else 0.0
+
+
+def _iso(moment: object) -> str | None:
+    return moment.isoformat() if isinstance(moment, datetime) else None
+
+
+def _why(exc: BaseException, what: str) -> str:
+    from .errors import ApiError
+
+    status = getattr(exc, "status", None)
+    if isinstance(exc, ApiError) and status == 403:
+        text = (
+            f"Workato refused to list {what} (403): the API client's role needs the recipe "
+            f"privileges (Customer workspaces > Projects > List / Get details): {exc}"
+        )
+    elif isinstance(exc, ApiError):
+        text = f"could not read {what}: {exc}"
+    else:
+        text = f"could not read {what}: {type(exc).__name__}: {exc}"
+    return clean_text(text, MAX_ERROR_TEXT)
