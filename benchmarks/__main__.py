@@ -16,7 +16,8 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "latency", "storm", "memory", "first", "panel"
+    "signing", "imports", "bundle", "sandbox", "health", "latency", "storm", "memory", "first",
+    "panel",
 )  # fmt: skip
 GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle", "sandbox"):
+    for name in ("signing", "imports", "bundle", "sandbox", "health"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
