@@ -221,7 +221,11 @@ class AccountHealth(anywidget.AnyWidget):
         """Scan every customer and return the rows once each was read (or the scan stopped).
 
         Runs on the scan's own thread, so it works inside JupyterLab's running loop; a scan
-        already running is joined rather than started twice.
+        already running is joined rather than started twice. `on_change` callbacks run here, on
+        the calling thread, while it waits.
+
+        Returns:
+            Every row, problems first.
 
         Raises:
             ApiError: what made the whole scan impossible, e.g. a refused API token
@@ -242,7 +246,14 @@ class AccountHealth(anywidget.AnyWidget):
         return future.result()
 
     async def scanned(self) -> tuple[CustomerHealth, ...]:
-        """Await the running scan (or start one) and return its rows; raises as `scan()`."""
+        """Await the running scan (or start one); `on_change` callbacks run on this loop.
+
+        Returns:
+            Every row, problems first.
+
+        Raises:
+            ApiError: as `scan()`.
+        """
         loop = asyncio.get_running_loop()
 
         def deliver(call: Callable[[], object]) -> None:
@@ -262,6 +273,12 @@ class AccountHealth(anywidget.AnyWidget):
 
     def expand(self, customer_id: Any) -> ConnectionsPanel:
         """Open a customer's ConnectionsPanel under its row (once; later calls return it).
+
+        Args:
+            customer_id: the customer's Workato id (as in `CustomerHealth.id`, or as text).
+
+        Returns:
+            The customer's panel.
 
         Raises:
             LookupError: no row for this customer (not scanned yet).
@@ -296,11 +313,15 @@ class AccountHealth(anywidget.AnyWidget):
         with self._lock:
             self._panels[key] = panel
             self._publish_expanded()
-        self._follow_panel(key, panel)
+        self._on_panel_change(key, None, None)  # the panel just read the customer's connections
         return panel
 
     def collapse(self, customer_id: Any) -> None:
-        """Close a customer's panel (nothing if it is not open)."""
+        """Close a customer's panel (nothing if it is not open).
+
+        Args:
+            customer_id: the customer's Workato id.
+        """
         key = customer_key(customer_id)
         with self._lock:
             panel = self._panels.pop(key, None)
@@ -313,11 +334,24 @@ class AccountHealth(anywidget.AnyWidget):
         self, callback: HealthChangeCallback, *, remove: bool = False
     ) -> Callable[[], None]:
         """Call `callback(old, new)` with a customer's two rows whenever its state (or worst
-        problem) changes: between scans, or in its opened panel. Returns an unsubscribe."""
+        problem) changes: between scans, or in its opened panel.
+
+        Args:
+            callback: called with the old and the new `CustomerHealth`.
+            remove: take `callback` out instead.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._callbacks, callback, remove, "(old, new) rows")
 
     def frame(self) -> pandas.DataFrame:
-        """The rows as a pandas DataFrame, problems first: one row per customer."""
+        """The rows as a pandas DataFrame, problems first: one row per customer.
+
+        Returns:
+            Columns id, name, external_id, state, the four connection counts,
+            stopped_recipes and problem.
+        """
         try:
             import pandas
         except ImportError:
@@ -372,7 +406,7 @@ class AccountHealth(anywidget.AnyWidget):
         self._task = asyncio.current_task()
         seen: set[str] = set()
         self._seen = seen
-        ticker = asyncio.ensure_future(self._tick(scan))
+        ticker = asyncio.ensure_future(self._tick())
         try:
             await scan.run()
         except asyncio.CancelledError:
@@ -390,7 +424,7 @@ class AccountHealth(anywidget.AnyWidget):
             self._schedule_next()
         return self.rows
 
-    async def _tick(self, scan: HealthScan) -> None:
+    async def _tick(self) -> None:
         """Publish progress (and rows read since) a few times a second while scanning."""
         while True:
             self._publish()
@@ -463,10 +497,6 @@ class AccountHealth(anywidget.AnyWidget):
         self._publish(force=True)
         if _shown(row) != _shown(new):
             call_each(self._callbacks, (row, new), log, "account health", "on_change")
-
-    def _follow_panel(self, key: str, panel: ConnectionsPanel) -> None:
-        """The panel just read the customer's connections: take them into the row."""
-        self._on_panel_change(key, None, None)
 
     def _on_frontend_msg(self, _widget: object, content: object, _buffers: object) -> None:
         try:

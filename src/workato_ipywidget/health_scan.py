@@ -256,13 +256,6 @@ class ScanLoop:
         """Run `coro` on the loop; cancelling the returned future cancels it."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        """Call `callback` on the loop after `delay` seconds (thread-safe)."""
-        loop = self.loop
-        made: concurrent.futures.Future[asyncio.TimerHandle] = concurrent.futures.Future()
-        loop.call_soon_threadsafe(lambda: made.set_result(loop.call_later(delay, callback)))
-        return made.result()
-
     def close(self, timeout: float = 5.0) -> None:
         """Stop the loop and join its thread; scans still running are cancelled."""
         with self._lock:
