@@ -233,6 +233,7 @@ def _session(
 
 def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figure]:
     sandbox.add_connection(1, "salesforce", name="Salesforce")
+    sandbox.add_recipe(101, "Sync Salesforce records", connections=[1])
     cells = [
         SETUP_CELL.format(
             esm=ECHO_ESM,
@@ -240,7 +241,7 @@ def _measure(settings: Settings, sandbox: Sandbox, key_file: Path) -> list[Figur
             vendor=VENDOR,
             key_file=str(key_file),
             base_url=sandbox.base_url,
-            recipe=sandbox.recipe_path(1),
+            recipe=sandbox.recipe_path(101),
         )
     ]
     samples, echo, drift = _session(settings, cells)

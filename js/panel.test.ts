@@ -7,11 +7,13 @@ import { FakeModel, renderProps } from "./testing";
 
 const ROWS: Row[] = [
   { id: 2, name: "Jira", provider: "jira", status: "failed", error: "bad credentials",
-    when: "2026-05-01T11:57:00Z", when_kind: "failed" },
+    when: "2026-05-01T11:57:00Z", when_kind: "failed", recipes: null },
   { id: 3, name: "Slack", provider: "slack", status: "lost", error: "Connection lost: revoked",
-    when: "2026-05-01T11:00:00Z", when_kind: "lost" },
+    when: "2026-05-01T11:00:00Z", when_kind: "lost",
+    recipes: { count: 2, stopped: 1, trigger_errors: 1, last_failed_at: "2026-05-01T11:58:00Z",
+               last_job_failed: true, last_job_at: "2026-05-01T11:58:00Z" } },
   { id: 1, name: "Salesforce", provider: "salesforce", status: "connected", error: null,
-    when: "2026-05-01T11:59:50Z", when_kind: "authorized" },
+    when: "2026-05-01T11:59:50Z", when_kind: "authorized", recipes: null },
 ]; // prettier-ignore
 
 const TRAITS: PanelModel = {
@@ -24,6 +26,9 @@ const TRAITS: PanelModel = {
   updated_at: null,
   filter_text: "",
   status_filter: "",
+  recipes: {},
+  recipes_note: null,
+  recipe_actions: {},
 };
 
 /** Plays anywidget's host: each child render draws a marker and removes it on abort. */
@@ -138,7 +143,8 @@ describe("the table", () => {
     expect(first[1].textContent).toBe("jira");
     expect(first[2].querySelector(".workato-badge")!.textContent).toBe("Failed");
     expect(first[3].textContent).toBe("Failed 3 min ago");
-    expect(first[4].textContent).toBe("bad credentials");
+    expect(first[4].textContent).toBe(""); // recipes not read for this row
+    expect(first[5].textContent).toBe("bad credentials");
     expect(panel.el.querySelector(".workato-panel-summary")!.textContent).toBe(
       "3 connections · 1 failed · 1 lost · 1 connected",
     );
@@ -277,6 +283,92 @@ describe("opening rows", () => {
     const slot = panel.el.querySelector<HTMLElement>(".workato-panel-widget")!;
     expect(slot.dataset.failed).toBe("true");
     expect(slot.textContent).toBe("Could not show this connection: Timed out waiting for widget");
+  });
+});
+
+describe("recipes", () => {
+  const RECIPES = {
+    "3": [
+      { id: 11, name: "Sync leads", running: false, stop_cause: "trigger_errors_limit",
+        stopped_at: "2026-05-01T11:58:00Z",
+        last_job: { id: "j-1", at: "2026-05-01T11:58:00Z", failed: true,
+                    error: "slack: token revoked", step: "step 2: slack post_message" } },
+      { id: 12, name: "Digest", running: true, stop_cause: null, stopped_at: null,
+        last_job: { id: "j-2", at: "2026-05-01T11:59:30Z", failed: false, error: null, step: null } },
+    ],
+  }; // prettier-ignore
+  const item = (panel: ReturnType<typeof show>, id: number) =>
+    panel.el.querySelector<HTMLElement>(`li.workato-panel-recipe[data-recipe="${id}"]`)!;
+
+  test("a row shows how many recipes use it, how many stopped, and the trigger-errors warning", () => {
+    const panel = show();
+    panel.hello();
+
+    const cell = panel.rows()[1].querySelector<HTMLElement>(".workato-panel-recipes-cell")!;
+    expect(cell.textContent).toContain("2 recipes · 1 stopped · last job failed 2 min ago");
+    expect(cell.querySelector(".workato-panel-warning")!.textContent).toBe(
+      "⚠ A recipe stopped on trigger errors",
+    );
+    expect(panel.rows()[0].querySelector(".workato-panel-recipes-cell")!.textContent).toBe("");
+  });
+
+  test("an opened row lists its recipes under the widget with state and last job", async () => {
+    const panel = show({ expanded: { "3": "anywidget:m3" }, recipes: RECIPES });
+    panel.hello();
+    await settle();
+
+    const stopped = item(panel, 11);
+    expect(stopped.querySelector(".workato-panel-recipe-state")!.textContent).toBe(
+      "Stopped after too many trigger errors in a row",
+    );
+    expect(stopped.querySelector(".workato-panel-recipe-job")!.textContent).toBe(
+      "Last job failed 2 min ago at step 2: slack post_message: slack: token revoked",
+    );
+    expect(item(panel, 12).querySelector(".workato-panel-recipe-job")!.textContent).toBe(
+      "Last job succeeded just now",
+    );
+    expect(item(panel, 12).querySelector(".workato-panel-recipe-start")).toBeNull();
+  });
+
+  test("Start asks for confirmation and only Confirm asks the kernel", async () => {
+    const panel = show({ expanded: { "3": "anywidget:m3" }, recipes: RECIPES });
+    panel.hello();
+    await settle();
+
+    item(panel, 11).querySelector<HTMLButtonElement>(".workato-panel-recipe-start")!.click();
+    expect(panel.model.sentOf("start_recipe")).toEqual([]);
+    expect(item(panel, 11).textContent).toContain("Start “Sync leads”?");
+    item(panel, 11).querySelector<HTMLButtonElement>(".workato-panel-recipe-cancel")!.click();
+    expect(item(panel, 11).querySelector(".workato-panel-recipe-confirm")).toBeNull();
+
+    item(panel, 11).querySelector<HTMLButtonElement>(".workato-panel-recipe-start")!.click();
+    item(panel, 11).querySelector<HTMLButtonElement>(".workato-panel-recipe-confirm")!.click();
+
+    expect(panel.model.sentOf("start_recipe")).toEqual([
+      { kind: "start_recipe", id: 11, view: panel.view },
+    ]);
+    expect(panel.model.sentOf("expand")).toEqual([]); // the click stays in the detail row
+  });
+
+  test("a refused start shows Workato's reason beside the recipe", async () => {
+    const panel = show({ expanded: { "3": "anywidget:m3" }, recipes: RECIPES });
+    panel.hello();
+    await settle();
+
+    panel.model.set("recipe_actions", {
+      "11": { state: "failed", message: "Could not start recipe 11: Slack is not connected" },
+    });
+
+    const said = item(panel, 11).querySelector<HTMLElement>(".workato-panel-recipe-message")!;
+    expect(said.textContent).toBe("Could not start recipe 11: Slack is not connected");
+    expect(said.dataset.kind).toBe("failed");
+  });
+
+  test("why recipes are missing is said on the message line", () => {
+    const panel = show({ recipes_note: "Recipes: Workato refused to list them (403)" });
+    panel.hello();
+
+    expect(panel.message().textContent).toBe("Recipes: Workato refused to list them (403)");
   });
 });
 

@@ -6,13 +6,21 @@ import {
   STATUS_CHOICES,
   badge,
   isHello,
+  lastJobText,
   matches,
   noMatchText,
+  parseActions,
+  parseRecipes,
   parseRefs,
   parseRows,
+  recipeStateText,
+  recipeSummaryText,
+  recipeWarning,
   rowsToKeep,
   summary,
   whenText,
+  type RecipeAction,
+  type RecipeView,
   type Row,
 } from "./panel_rules";
 import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend } from "./bridge";
@@ -28,6 +36,9 @@ export interface PanelModel {
   updated_at: string | null;
   filter_text: string;
   status_filter: string;
+  recipes: unknown;
+  recipes_note: string | null;
+  recipe_actions: unknown;
 }
 
 export interface PanelOptions {
@@ -40,8 +51,21 @@ export interface PanelOptions {
 }
 
 const DEFAULTS: PanelOptions = { kernelWaitMs: KERNEL_WAIT_MS, pingMs: 20_000, now: Date.now };
-const COLUMNS = ["Name", "Provider", "Status", "When", "Error"];
-const WATCHED = ["rows", "expanded", "status", "error", "title", "filter_text", "status_filter"];
+const COLUMNS = ["Name", "Provider", "Status", "When", "Recipes", "Error"];
+const RECIPES = 4;
+const ERROR = 5;
+const WATCHED = [
+  "rows",
+  "expanded",
+  "status",
+  "error",
+  "title",
+  "filter_text",
+  "status_filter",
+  "recipes",
+  "recipes_note",
+  "recipe_actions",
+];
 const CSS = `
 .workato-panel { font-size: var(--jp-ui-font-size1, 13px);
   color: var(--jp-ui-font-color1, #1f2933); }
@@ -66,6 +90,15 @@ const CSS = `
 .workato-panel-error-text { color: var(--jp-error-color1, #c92a2a); }
 .workato-panel-detail > td { padding: 4px 8px 12px 24px;
   border-bottom: 1px solid var(--jp-border-color2, #e4e7eb); }
+.workato-panel-warning { display: block; color: #d9480f; }
+.workato-panel-recipes { margin: 8px 0 0; padding: 0; list-style: none; }
+.workato-panel-recipe { padding: 4px 0; border-top: 1px solid var(--jp-border-color2, #e4e7eb); }
+.workato-panel-recipe-name { font-weight: 500; margin-right: 8px; }
+.workato-panel-recipe-state[data-running="false"] { color: #d9480f; }
+.workato-panel-recipe-job { display: block; color: var(--jp-ui-font-color2, #52606d); }
+.workato-panel-recipe-job[data-failed="true"] { color: var(--jp-error-color1, #c92a2a); }
+.workato-panel-recipe-action { margin-left: 8px; }
+.workato-panel-recipe-message[data-kind="failed"] { color: var(--jp-error-color1, #c92a2a); }
 `;
 
 /** One connection's rows in the table: its row, and the one under it while it is opened. */
@@ -81,6 +114,7 @@ interface Detail {
   tr: HTMLTableRowElement;
   ref: string;
   controller: AbortController;
+  recipes: HTMLUListElement;
 }
 
 /** Render one panel view. Returns its cleanup; aborting `signal` cleans up too. */
@@ -139,6 +173,7 @@ export function mount(
   el.append(container);
 
   const units = new Map<number, Unit>();
+  const confirming = new Set<number>(); // recipes whose Start waits for Confirm, in this view
   // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
   const kernel = new KernelWait(options.kernelWaitMs, () => paint());
   let pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -157,7 +192,8 @@ export function mount(
     const chip = document.createElement("span");
     chip.className = "workato-badge";
     cells[2].append(chip);
-    cells[4].className = "workato-panel-error-text";
+    cells[ERROR].className = "workato-panel-error-text";
+    cells[RECIPES].className = "workato-panel-recipes-cell";
     return { row: tr, toggle, cells, badge: chip, detail: null };
   }
 
@@ -171,7 +207,15 @@ export function mount(
     Object.assign(unit.badge.style, { color: look.color, background: look.background });
     unit.cells[3].textContent = whenText(row, options.now());
     unit.cells[3].title = row.when ?? "";
-    unit.cells[4].textContent = row.error ?? "";
+    unit.cells[RECIPES].textContent = recipeSummaryText(row.recipes, options.now());
+    const warning = recipeWarning(row.recipes);
+    if (warning) {
+      const note = document.createElement("span");
+      note.className = "workato-panel-warning";
+      note.textContent = warning;
+      unit.cells[RECIPES].append(note);
+    }
+    unit.cells[ERROR].textContent = row.error ?? "";
     unit.row.dataset.status = row.status;
     unit.row.style.display = shown ? "" : "none";
     // Hidden, never removed: taking an iframe out of the document reloads it.
@@ -186,10 +230,13 @@ export function mount(
     cell.colSpan = COLUMNS.length;
     const slot = document.createElement("div");
     slot.className = "workato-panel-widget";
-    cell.append(slot);
+    const recipes = document.createElement("ul");
+    recipes.className = "workato-panel-recipes";
+    recipes.setAttribute("aria-label", "Recipes using this connection");
+    cell.append(slot, recipes);
     const controller = new AbortController();
     showChild(host, ref, slot, controller.signal);
-    return { tr, ref, controller };
+    return { tr, ref, controller, recipes };
   }
 
   function shut(detail: Detail): void {
@@ -222,6 +269,93 @@ export function mount(
     }
   }
 
+  /** An opened row's recipes, under its widget: state, last job, and Start for a stopped one. */
+  function fillRecipes(detail: Detail, recipes: RecipeView[], actions: Map<number, RecipeAction>) {
+    detail.recipes.replaceChildren();
+    for (const recipe of recipes) {
+      const item = document.createElement("li");
+      item.className = "workato-panel-recipe";
+      item.dataset.recipe = String(recipe.id);
+      const name = document.createElement("span");
+      name.className = "workato-panel-recipe-name";
+      name.textContent = recipe.name;
+      const state = document.createElement("span");
+      state.className = "workato-panel-recipe-state";
+      state.dataset.running = String(recipe.running);
+      state.textContent = recipeStateText(recipe);
+      item.append(name, state);
+      const action = actions.get(recipe.id);
+      if (!recipe.running && action?.state !== "starting") {
+        item.append(...startControls(recipe));
+      }
+      if (action) {
+        const said = document.createElement("span");
+        said.className = "workato-panel-recipe-message workato-panel-recipe-action";
+        said.dataset.kind = action.state;
+        said.textContent =
+          action.state === "starting"
+            ? "Starting…"
+            : action.state === "started"
+              ? recipe.running
+                ? "Started"
+                : "Start sent; waiting for Workato"
+              : (action.message ?? "Could not start");
+        item.append(said);
+      }
+      const job = lastJobText(recipe, options.now());
+      if (job) {
+        const line = document.createElement("span");
+        line.className = "workato-panel-recipe-job";
+        line.dataset.failed = String(recipe.last_job?.failed === true);
+        line.textContent = job;
+        item.append(line);
+      }
+      detail.recipes.append(item);
+    }
+    detail.recipes.hidden = recipes.length === 0;
+  }
+
+  /** Start, then "Start <name>? Confirm / Cancel": a recipe starts only on purpose. */
+  function startControls(recipe: RecipeView): HTMLElement[] {
+    const button = (text: string, kind: string, onClick: () => void) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = `workato-panel-recipe-action workato-panel-recipe-${kind}`;
+      b.textContent = text;
+      b.addEventListener(
+        "click",
+        (event) => {
+          event.stopPropagation();
+          onClick();
+        },
+        { signal: listening },
+      );
+      return b;
+    };
+    if (!confirming.has(recipe.id)) {
+      return [
+        button("Start", "start", () => {
+          confirming.add(recipe.id);
+          paint();
+        }),
+      ];
+    }
+    const ask = document.createElement("span");
+    ask.className = "workato-panel-recipe-action";
+    ask.textContent = `Start “${recipe.name}”?`;
+    return [
+      ask,
+      button("Confirm", "confirm", () => {
+        confirming.delete(recipe.id);
+        send({ kind: "start_recipe", id: recipe.id });
+      }),
+      button("Cancel", "cancel", () => {
+        confirming.delete(recipe.id);
+        paint();
+      }),
+    ];
+  }
+
   function paint(): void {
     title.textContent = model.get("title") ?? "";
     const text = model.get("filter_text") ?? "";
@@ -238,6 +372,8 @@ export function mount(
     }
     const rows = parseRows(model.get("rows"));
     const refs = parseRefs(model.get("expanded"));
+    const recipes = parseRecipes(model.get("recipes"));
+    const actions = parseActions(model.get("recipe_actions"));
     const ids = new Set(rows.map((row) => row.id));
     for (const [id, unit] of units) {
       if (ids.has(id)) continue;
@@ -255,6 +391,7 @@ export function mount(
         unit.detail = null;
       }
       if (ref !== undefined && !unit.detail) unit.detail = open(row.id, ref);
+      if (unit.detail) fillRecipes(unit.detail, recipes.get(row.id) ?? [], actions);
       const visible = matches(row, text, status);
       if (visible) shown++;
       fill(unit, row, ref !== undefined, visible);
@@ -264,7 +401,8 @@ export function mount(
     counts.textContent = rows.length ? summary(rows) : "";
     const error = model.get("error");
     const state = model.get("status");
-    const note = error ?? noMatchText(rows.length, shown, text, status) ?? "";
+    const note =
+      error ?? noMatchText(rows.length, shown, text, status) ?? model.get("recipes_note") ?? "";
     showMessage(note, state === "error" || (error !== null && state !== "empty"), false);
   }
 

@@ -3,6 +3,12 @@ import fc from "fast-check";
 import {
   badge,
   isHello,
+  lastJobText,
+  parseActions,
+  parseRecipes,
+  recipeStateText,
+  recipeSummaryText,
+  recipeWarning,
   matches,
   noMatchText,
   parseRefs,
@@ -21,6 +27,7 @@ const row = (overrides: Partial<Row> = {}): Row => ({
   error: null,
   when: null,
   when_kind: null,
+  recipes: null,
   ...overrides,
 });
 
@@ -166,5 +173,62 @@ describe("which opened rows stay put when the order changes", () => {
         expect(kept.length).toBe(Math.max(0, ...best));
       }),
     );
+  });
+});
+
+describe("recipes", () => {
+  const now = Date.parse("2026-05-01T12:00:00Z");
+  const summaryOf = (o: object) => ({
+    count: 1, stopped: 0, trigger_errors: 0, last_failed_at: null, last_job_failed: null,
+    last_job_at: null, ...o,
+  }); // prettier-ignore
+
+  test("a row's summary counts recipes, stopped ones and the last job", () => {
+    expect(recipeSummaryText(null, now)).toBe("");
+    expect(recipeSummaryText(summaryOf({ count: 0 }), now)).toBe("No recipes");
+    expect(
+      recipeSummaryText(
+        summaryOf({ count: 3, stopped: 1, last_job_failed: true, last_job_at: "2026-05-01T11:50:00Z" }),
+        now,
+      ),
+    ).toBe("3 recipes · 1 stopped · last job failed 10 min ago");
+    expect(
+      recipeSummaryText(
+        summaryOf({ last_job_failed: false, last_job_at: "2026-05-01T11:59:59Z",
+                    last_failed_at: "2026-05-01T11:00:00Z" }), // prettier-ignore
+        now,
+      ),
+    ).toBe("1 recipe · last job succeeded just now · last failure 1 h ago");
+  });
+
+  test("the warning names recipes stopped on trigger errors", () => {
+    expect(recipeWarning(summaryOf({}))).toBe("");
+    expect(recipeWarning(summaryOf({ trigger_errors: 2 }))).toBe(
+      "⚠ 2 recipes stopped on trigger errors",
+    );
+  });
+
+  test("a recipe's state says why it stopped, in words", () => {
+    const recipe = { id: 1, name: "r", running: false, stop_cause: null, stopped_at: null,
+                     last_job: null }; // prettier-ignore
+    expect(recipeStateText({ ...recipe, running: true })).toBe("Running");
+    expect(recipeStateText(recipe)).toBe("Stopped");
+    expect(recipeStateText({ ...recipe, stop_cause: "trial_expired" })).toBe(
+      "Stopped: the trial expired",
+    );
+    expect(recipeStateText({ ...recipe, stop_cause: "new_cause" })).toBe("Stopped (new_cause)");
+    expect(lastJobText(recipe, now)).toBe("");
+  });
+
+  test("malformed recipes and actions are dropped, not drawn half", () => {
+    const recipes = parseRecipes({
+      "3": [{ id: 1, name: "ok", running: true }, { id: "x", name: "bad" }, null],
+      "x": [{ id: 2, name: "wrong key" }],
+      "4": "not a list",
+    });
+    expect([...recipes.keys()]).toEqual([3]);
+    expect(recipes.get(3)!.map((r) => r.name)).toEqual(["ok"]);
+    const actions = parseActions({ "1": { state: "starting" }, "2": { state: "exploded" }, "0": {} });
+    expect([...actions.entries()]).toEqual([[1, { state: "starting", message: null }]]);
   });
 });

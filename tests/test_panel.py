@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from fakes import PAGE_ORIGIN, FakeFrontend
 from ipywidgets.widgets.widget import _instances
 
 from workato_ipywidget import Connection, ConnectionsPanel, ConnectionWidget, EmbeddedApi
+from workato_ipywidget.panel import REFRESH_SPACING
 from workato_ipywidget.sandbox import Sandbox
 
 
@@ -129,7 +131,7 @@ def test_rows_carry_only_what_the_table_shows_and_no_secret(
     state = json.dumps(panel.get_state(), default=str)
 
     assert {frozenset(row) for row in panel.rows} == {
-        frozenset({"id", "name", "provider", "status", "error", "when", "when_kind"})
+        frozenset({"id", "name", "provider", "status", "error", "when", "when_kind", "recipes"})
     }
     for secret in (accounts.api_token, token_url.split("workato_dl_token=")[1]):
         assert secret not in state
@@ -248,7 +250,28 @@ def test_the_pages_refresh_button_reads_off_the_kernels_thread_and_shows_the_ans
     assert readers == ["workato-panel-refresh-'acme'"]
     assert [r["status"] for r in panel.rows if r["id"] == HUBSPOT] == ["connected"]
     panel._refresh_reads.join(10)
-    assert not panel._refresh_reads.running
+    assert not panel._refresh_reads.busy
+
+
+def test_300_refresh_clicks_make_one_read_in_flight_one_queued_at_most_one_a_second(
+    panel: ConnectionsPanel, accounts: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = FakeFrontend(panel)
+    page.deliver({"kind": "ready", "view": "p1"})
+    caplog.set_level(logging.DEBUG, logger="workato_ipywidget.sandbox")  # its access log
+    accounts.add_connection(HUBSPOT, "hubspot", name="HubSpot", connected=True)
+
+    began = time.monotonic()
+    for _ in range(300):  # a user (or a page) clicking Refresh every 10 ms
+        page.deliver({"kind": "refresh", "view": "p1"})
+        time.sleep(0.01)
+    clicking = time.monotonic() - began
+    panel._refresh_reads.join(30)
+
+    reads = [r for r in caplog.records if "GET /api/managed_users/acme/connections" in r.message]
+    # Not one read per click (301 before): one a REFRESH_SPACING, plus the one queued at the end.
+    assert 1 <= len(reads) <= clicking / REFRESH_SPACING + 2
+    assert [r["status"] for r in panel.rows if r["id"] == HUBSPOT] == ["connected"]
 
 
 def test_nothing_raises_out_of_the_pages_messages(panel: ConnectionsPanel) -> None:
@@ -284,7 +307,7 @@ def test_an_opened_widgets_status_updates_its_row_at_once(panel: ConnectionsPane
     assert ids(panel.connections) == [JIRA, ZENDESK, SLACK, ASANA, HUBSPOT, SF]  # by name
     row = next(r for r in panel.rows if r["id"] == HUBSPOT)
     assert row["status"] == "connected"
-    assert row["when_kind"] == "authorized"
+    assert row["when"] is None  # when it was authorized is for Workato to say, not us
     assert [(old.id, old.connected, new.connected) for old, new in changes] == [
         (HUBSPOT, False, True)
     ]

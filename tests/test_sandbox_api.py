@@ -34,24 +34,36 @@ from workato_ipywidget.sandbox import RateLimits, Sandbox
 PAGE = "/direct_link/embedded/connections"
 
 
-def _load_workato_connection_model() -> Any:
+_MODELS = "workato_platform_cli.client.workato_api.models"
+
+
+def load_workato_model(stem: str, name: str, *, needs: tuple[str, ...] = ()) -> Any:
+    """Workato's generated pydantic model `name` from `models/<stem>.py`, loaded by file path so
+    that the CLI package (and its dependencies) is not imported; `needs` are the model modules
+    it imports, registered first under their dotted names."""
     spec = importlib.util.find_spec("workato_platform_cli")
     assert spec is not None, "workato-platform-cli is missing; scripts/bootstrap.sh installs it"
     assert spec.origin is not None
-    path = Path(spec.origin).parent / "client" / "workato_api" / "models" / "connection.py"
-    module_spec = importlib.util.spec_from_file_location("_workato_connection_model", path)
-    assert module_spec is not None
-    assert module_spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(module_spec)
-    # pydantic resolves the model's postponed annotations through sys.modules
-    sys.modules[module_spec.name] = module
-    module_spec.loader.exec_module(module)
-    return module.Connection
+    folder = Path(spec.origin).parent / "client" / "workato_api" / "models"
+    module: ModuleType | None = None
+    for part in (*needs, stem):
+        dotted = f"{_MODELS}.{part}"
+        if dotted in sys.modules:
+            module = sys.modules[dotted]
+            continue
+        module_spec = importlib.util.spec_from_file_location(dotted, folder / f"{part}.py")
+        assert module_spec is not None
+        assert module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        # pydantic resolves the model's postponed annotations through sys.modules
+        sys.modules[dotted] = module
+        module_spec.loader.exec_module(module)
+    return getattr(module, name)
 
 
 @pytest.fixture(scope="module")
 def workato_model() -> Any:
-    return _load_workato_connection_model()
+    return load_workato_model("connection", "Connection")
 
 
 @pytest.fixture

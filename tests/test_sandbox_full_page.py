@@ -12,7 +12,6 @@ from test_sandbox import PAGE_ORIGIN, Response, request
 
 from workato_ipywidget.endpoints import page_url
 from workato_ipywidget.sandbox import Sandbox
-from workato_ipywidget.sandbox.full_page import RECIPE_ID_OFFSET
 
 
 @pytest.fixture
@@ -22,6 +21,10 @@ def sandbox() -> Iterator[Sandbox]:
         server.add_connection(1, "salesforce", name="ACME Salesforce", connected=True)
         server.add_connection(2, "jira", name="ACME Jira")
         server.add_connection(3, "slack", name="Globex Slack", customer_id="globex")
+        server.add_recipe(101, "Sync Salesforce records", connections=[1], running=True)
+        server.run_jobs(101, 2)
+        server.add_recipe(102, "Sync Jira issues", connections=[2])
+        server.add_recipe(103, "Post to Slack", customer_id="globex", connections=[3])
         yield server
 
 
@@ -39,22 +42,41 @@ def test_a_direct_link_shows_the_customers_workspace_at_the_path(sandbox: Sandbo
     assert config["path"] == "/recipes?folder_id=7"
     assert config["targetOrigin"] == PAGE_ORIGIN
     recipes = config["workspace"]["recipes"]
-    assert [r["id"] for r in recipes] == [RECIPE_ID_OFFSET + 1, RECIPE_ID_OFFSET + 2]
-    assert [r["connection"]["connected"] for r in recipes] == [True, False]
-    assert [r["jobs"][0]["status"] for r in recipes] == ["succeeded", "failed"]
+    assert [r["id"] for r in recipes] == [101, 102]
+    assert [r["connections"][0]["connected"] for r in recipes] == [True, False]
+    assert [r["running"] for r in recipes] == [True, False]
+    assert [len(r["jobs"]) for r in recipes] == [2, 0]
+
+
+def test_the_page_shows_the_same_recipes_and_jobs_as_the_api(sandbox: Sandbox) -> None:
+    sales = sandbox.add_folder(None, "Sales")
+    sandbox.add_recipe(104, "Leads", connections=[1], running=True, folder_id=sales.id)
+    sandbox.lose_connection(1, "the refresh token was revoked")
+    failed = sandbox.run_jobs(104, 5)
+
+    workspace = open_page(sandbox, "/recipes").config()["workspace"]
+
+    recipe = next(r for r in workspace["recipes"] if r["id"] == 104)
+    assert (recipe["running"], recipe["stopCause"]) == (False, "trigger_errors_limit")
+    assert [j["id"] for j in recipe["jobs"]] == [j.id for j in reversed(failed)]
+    assert "the refresh token was revoked" in recipe["jobs"][0]["error"]
+    assert recipe["projectId"] == sales.project_id
+    assert workspace["projects"] == [{"id": sales.project_id, "name": "Sales"}]
+    assert recipe["connections"][0]["connected"] is False
 
 
 def test_another_customers_connections_never_appear(sandbox: Sandbox) -> None:
     page = open_page(sandbox, "/recipes", customer="globex")
 
-    names = [r["connection"]["name"] for r in page.config()["workspace"]["recipes"]]
-    assert names == ["Globex Slack"]
+    recipes = page.config()["workspace"]["recipes"]
+    assert [r["id"] for r in recipes] == [103]
+    assert [c["name"] for r in recipes for c in r["connections"]] == ["Globex Slack"]
     assert "ACME" not in page.text
 
 
-def test_the_recipe_of_a_connection_is_named_by_the_sandbox(sandbox: Sandbox) -> None:
-    assert sandbox.recipe_path(2) == f"/recipes/{RECIPE_ID_OFFSET + 2}"
-    with pytest.raises(KeyError, match="serves no connection"):
+def test_a_recipes_full_page_path_is_named_by_the_sandbox(sandbox: Sandbox) -> None:
+    assert sandbox.recipe_path(102) == "/recipes/102"
+    with pytest.raises(KeyError, match="no recipe 99"):
         sandbox.recipe_path(99)
 
 

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import EmbeddedApi
+    from .api import AsyncEmbeddedApi, EmbeddedApi
     from .endpoints import DataCenter
     from .errors import (
         ApiConnectionError,
@@ -69,6 +69,7 @@ _EXPORTS = {
     "InvalidKeyError": "token",
     "DataCenter": "endpoints",
     "EmbeddedApi": "api",
+    "AsyncEmbeddedApi": "api",
     "Connection": "records",
     "Customer": "records",
     "Recipe": "records",
@@ -103,6 +104,7 @@ __all__ = [
     "AccountHealth",
     "ApiConnectionError",
     "ApiError",
+    "AsyncEmbeddedApi",
     "AuthenticationError",
     "Click",
     "Connection",

@@ -1,51 +1,60 @@
-"""A synchronous client for Workato's Embedded API: a customer's connections and the customers.
+"""Clients for Workato's Embedded API: `EmbeddedApi` (sync, httpx.Client) and `AsyncEmbeddedApi`
+(async, httpx.AsyncClient), with the same methods, records and errors.
 
-The API token travels only in the ``Authorization`` header of each request. It is never part of a
-``repr``, a log record or an exception: transport failures are re-raised as `ApiConnectionError`
-outside the ``except`` block that caught httpx's own error, so no exception chain leads back to a
-request object, and Workato's error texts are redacted before they become `ApiError.message`.
+Both run the plans of `calls.py` (paths, paging, parsing and error rules, written once) through
+one script of effects shared here (pace, send, retry a 429 after ``Retry-After``); each client
+only performs the effects, blocking or awaiting. Requests of one client are paced per endpoint
+family by a `Pacer` so that they stay within Workato's documented `RateLimits` without a 429.
+
+The API token travels only in the ``Authorization`` header. It is never part of a ``repr``, a log
+record or an exception: every failure becomes an `ApiError` raised outside the ``except`` block
+that caught the underlying error (so no chain leads to a request object or a header), and every
+text from the server is scrubbed of the token in any encoding before it reaches a message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import inspect
 import logging
 import math
 import re
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Generator
+from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import httpx
 
-from .endpoints import DataCenter, api_base_url, resolve_data_center, validate_connection_id
-from .errors import (
-    ApiConnectionError,
-    ApiError,
-    AuthenticationError,
-    NotFoundError,
-    RateLimitError,
-)
+from . import calls
+from .api_secret import Hidden, TokenScrubber, install_log_filter, token_problem
+from .calls import Answer, Call, Plan, check_customer_id
+from .endpoints import DataCenter, api_base_url, resolve_data_center
+from .errors import ApiConnectionError, ApiError
 from .protocol import MAX_ERROR_TEXT, clean_text
-from .records import Connection, Customer, json_kind
-from .token import ExternalId, IdLike
+from .rate_limits import ApiStats, Pacer, RateLimits, Slot
 
-__all__ = ["EmbeddedApi", "check_customer_id", "parse_retry_after"]
+__all__ = ["AsyncEmbeddedApi", "EmbeddedApi", "check_customer_id", "parse_retry_after"]
 
 logger = logging.getLogger("workato_ipywidget.api")
 
-_CUSTOMERS_PER_PAGE = 100
-# A customer id written in a path: unreserved characters and %XX escapes (e.g. "EAM10%3AXV303").
-_PATH_ID = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+")
-# An API token as Workato issues them: visible ASCII, no spaces (anything else cannot be a header).
-_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
-_UPDATABLE = frozenset({"name", "folder_id", "parent_id", "external_id", "input"})
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP date), or None."""
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP date), or None.
+
+    Args:
+        value: the header's value.
+        now: the current time (seconds since the epoch), for tests.
+
+    Returns:
+        The seconds, or None when there is no readable advice.
+    """
     if value is None:
         return None
     text = value.strip()
@@ -61,19 +70,23 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-_Record = TypeVar("_Record", Connection, Customer)
+@dataclass(frozen=True)
+class _Failure:
+    """Why no readable answer arrived, as text only (no exception object is kept)."""
 
-# --- the client ---------------------------------------------------------------------------------
+    text: str
+    answered: bool  # an answer arrived but could not be read (e.g. a broken gzip body)
 
 
-class EmbeddedApi:
-    """Workato's Embedded API for one vendor: customers and their connections, synchronously.
+_Effect = float | httpx.Request
+"""What the shared script asks a client to do: sleep this long, or send this request."""
+_Script = Generator[_Effect, "Answer | _Failure | None", _R]
 
-    ``data_center`` picks Workato's API host (US: ``https://www.workato.com``); ``base_url``
-    overrides it (https, or http on loopback for the local sandbox). A 429 is retried after
-    Workato's ``Retry-After`` (each wait capped at ``max_retry_wait`` seconds) at most
-    ``max_retries`` times, then raised as `RateLimitError`.
-    """
+
+class _Client:
+    """What both clients share: settings, the token's safekeeping, pacing, and the script."""
+
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(
         self,
@@ -84,30 +97,49 @@ class EmbeddedApi:
         timeout: float = 30.0,
         max_retries: int = 3,
         max_retry_wait: float = 60.0,
+        rate_limits: RateLimits | None = None,
+        pace: bool = True,
     ) -> None:
-        problem = _token_problem(api_token)
-        authorization = _Hidden(f"Bearer {api_token}" if problem is None else "")
+        problem = token_problem(api_token)
+        authorization = Hidden(f"Bearer {api_token}" if problem is None else "")
+        scrubber = TokenScrubber(api_token) if problem is None else None
         del api_token  # a verbose traceback (locals shown) of a failure below must not show it
-        if problem is not None:
-            raise problem
+        if problem is not None or scrubber is None:
+            raise problem or ValueError("api_token")
+        self._scrubber = scrubber
+        install_log_filter(scrubber)
         self._base_url = api_base_url(data_center, base_url)
         self._data_center = None if base_url is not None else resolve_data_center(data_center)
-        self._timeout = _positive(timeout, "timeout")
+        self._timeout = _seconds(timeout, "timeout")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
         self._max_retries = max_retries
-        self._max_retry_wait = _positive(max_retry_wait, "max_retry_wait", zero=True)
+        self._max_retry_wait = _seconds(max_retry_wait, "max_retry_wait", zero=True)
+        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
+            raise TypeError(
+                f"rate_limits must be a RateLimits or None (Workato's documented limits), not "
+                f"{type(rate_limits).__name__}"
+            )
+        if not isinstance(pace, bool):
+            raise TypeError(f"pace must be True or False, not {pace!r}")
+        self._rate_limits = rate_limits or RateLimits()
+        self._pacer = Pacer(self._rate_limits) if pace else None
+        self._stats = ApiStats()
         self._host = urllib.parse.urlsplit(self._base_url).netloc
-        self._client = httpx.Client(
-            base_url=self._base_url,
-            timeout=self._timeout,
-            follow_redirects=False,  # never carry the Authorization header to another host
-            headers={
+        self._http = self._open(
+            {
                 "Authorization": authorization.value,
                 "Accept": "application/json",
                 "User-Agent": "workato-ipywidget",
-            },
+            }
         )
+
+    def _open(self, headers: dict[str, str]) -> httpx.Client | httpx.AsyncClient:
+        """The HTTP client (never following redirects: the header must not reach another
+        host)."""
+        raise NotImplementedError
+
+    # what callers read
 
     @property
     def base_url(self) -> str:
@@ -119,265 +151,173 @@ class EmbeddedApi:
         """The data center, or None when built with a custom ``base_url``."""
         return self._data_center
 
-    # connections
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The limits this client paces its requests by (Workato's documented ones by default)."""
+        return self._rate_limits
 
-    def connections(
-        self,
-        customer_id: IdLike,
-        *,
-        provider: str | None = None,
-        folder_id: int | None = None,
-        parent_id: int | None = None,
-        external_id: str | None = None,
-        include_runtime_connections: bool = False,
-        include_tags: bool = False,
-    ) -> list[Connection]:
-        """A customer's connections, optionally filtered; Workato does not paginate this list."""
-        params: list[tuple[str, str]] = []
-        for name, value in (
-            ("provider", provider),
-            ("folder_id", folder_id),
-            ("parent_id", parent_id),
-            ("external_id", external_id),
-        ):
-            if value is not None:
-                params.append((name, str(_checked_filter(name, value))))
-        if include_runtime_connections:
-            params.append(("include_runtime_connections", "true"))
-        if include_tags:
-            params.append(("includes[]", "tags"))
-        path = f"{_customer_path(customer_id)}/connections"
-        body = self._request("GET", path, params=params)
-        return [
-            self._build(Connection, item, "GET", path) for item in _result_list(body, "GET", path)
-        ]
-
-    def create_connection(
-        self,
-        customer_id: IdLike,
-        *,
-        name: str,
-        provider: str,
-        folder_id: int | None = None,
-        parent_id: int | None = None,
-        external_id: str | None = None,
-        input: Mapping[str, Any] | None = None,
-    ) -> Connection:
-        """Create a shell connection (not yet authorized) in the customer's account."""
-        payload: dict[str, Any] = {"name": _nonempty(name, "name"), "provider": provider}
-        _nonempty(provider, "provider")
-        for key, value in (
-            ("folder_id", folder_id),
-            ("parent_id", parent_id),
-            ("external_id", external_id),
-        ):
-            if value is not None:
-                payload[key] = _checked_filter(key, value)
-        if input is not None:
-            payload["input"] = dict(input)
-        path = f"{_customer_path(customer_id)}/connections"
-        return self._build(Connection, self._request("POST", path, json=payload), "POST", path)
-
-    def update_connection(
-        self, customer_id: IdLike, connection_id: int | str, **fields: Any
-    ) -> Connection:
-        """Change a connection's ``name``, ``folder_id``, ``parent_id``, ``external_id`` or
-        ``input``; returns the connection as Workato now has it."""
-        unknown = sorted(set(fields) - _UPDATABLE)
-        if unknown:
-            raise TypeError(
-                f"update_connection() cannot change {', '.join(unknown)}; Workato's update "
-                f"accepts {', '.join(sorted(_UPDATABLE))}"
-            )
-        if not fields:
-            raise TypeError("update_connection() needs at least one field to change, e.g. name=")
-        path = _connection_path(customer_id, connection_id)
-        return self._build(Connection, self._request("PUT", path, json=fields), "PUT", path)
-
-    def disconnect_connection(self, customer_id: IdLike, connection_id: int | str) -> None:
-        """Disconnect (de-authorize) a connection; nothing happens if it is not connected."""
-        self._request("POST", f"{_connection_path(customer_id, connection_id)}/disconnect")
-
-    def delete_connection(self, customer_id: IdLike, connection_id: int | str) -> None:
-        """Delete a connection from the customer's account."""
-        self._request("DELETE", _connection_path(customer_id, connection_id))
-
-    # customers
-
-    def customers(self) -> list[Customer]:
-        """Every customer (managed user) of the vendor, reading Workato's pages to the end."""
-        customers: list[Customer] = []
-        path = "/api/managed_users"
-        page = 1
-        while True:
-            params = [("page", str(page)), ("per_page", str(_CUSTOMERS_PER_PAGE))]
-            items = _result_list(self._request("GET", path, params=params), "GET", path)
-            customers += [self._build(Customer, item, "GET", path) for item in items]
-            if len(items) < _CUSTOMERS_PER_PAGE:
-                return customers
-            page += 1
-
-    def customer(self, customer_id: IdLike) -> Customer:
-        """One customer (managed user) by Workato id or `ExternalId`."""
-        path = _customer_path(customer_id)
-        body = self._request("GET", path)
-        if isinstance(body, dict) and isinstance(body.get("result"), dict):
-            body = body["result"]
-        return self._build(Customer, body, "GET", path)
-
-    # lifecycle
-
-    def close(self) -> None:
-        """Close the connection pool; the client cannot be used afterwards."""
-        self._client.close()
-
-    def __enter__(self) -> EmbeddedApi:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    @property
+    def stats(self) -> ApiStats:
+        """Counts of what this client did: requests, 429s (``rate_limited``), retries, waits."""
+        return self._stats
 
     def __repr__(self) -> str:
         center = getattr(self, "_data_center", None)
         return (
-            f"EmbeddedApi(base_url={getattr(self, '_base_url', None)!r}, "
+            f"{type(self).__name__}(base_url={getattr(self, '_base_url', None)!r}, "
             f"data_center={None if center is None else center.value!r})"
         )
 
     def __getstate__(self) -> NoReturn:
         raise TypeError(
-            "an EmbeddedApi holds an API token and cannot be pickled or copied; build a new one "
-            "where it is needed"
+            f"an {type(self).__name__} holds an API token and cannot be pickled or copied; "
+            "build a new one where it is needed"
         )
 
     def __reduce_ex__(self, protocol: Any) -> NoReturn:
         self.__getstate__()
 
-    # plumbing
+    # the script both clients run
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: list[tuple[str, str]] | None = None,
-        json: Any = None,
-    ) -> Any:
-        """Send with retries on 429; return the decoded JSON body (None when empty)."""
+    def _script(self, plan: Plan[_R]) -> _Script[_R]:
+        """Run `plan` to its result: its arguments are checked (and refused) before anything
+        is sent; from then on every failure is an `ApiError` without the token."""
+        call = next(plan)
+        while True:
+            body = yield from self._perform(call)
+            failure: ApiError | None = None
+            try:
+                call = plan.send(body)
+                continue
+            except StopIteration as done:
+                result: _R = done.value
+                return result
+            except ApiError as exc:
+                failure = exc.redacted(self._scrub_value)
+            except Exception as exc:  # a reader's failure on a hostile answer (RecursionError...)
+                failure = ApiError(
+                    200,
+                    calls.unexpected(f"its answer could not be read ({type(exc).__name__})"),
+                    call.method,
+                    call.path,
+                )
+            raise failure  # outside the except: no chain to the answer or to httpx
+
+    def _perform(self, call: Call) -> _Script[Any]:
+        """One call: paced, sent, retried after a 429; the decoded body, or an ApiError."""
         attempt = 0
         while True:
-            response = self._send(method, path, params, json)
-            if response.status_code != 429 or attempt >= self._max_retries:
-                break
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait = min(self._max_retry_wait, 1.0 if wait is None else wait)
-            attempt += 1
-            logger.info(
-                "%s %s answered 429; retry %d of %d in %.1f s",
-                method,
-                path,
-                attempt,
-                self._max_retries,
-                wait,
+            request = self._request(call)
+            slot = None if self._pacer is None else self._pacer.reserve(call.family)
+            try:
+                if slot is not None:
+                    yield from self._paced(slot)
+                self._stats.count("requests")
+                reply = yield request
+            finally:  # answered, failed or abandoned (a cancelled task): later slots go on
+                if slot is not None:
+                    slot.done()
+            if not isinstance(reply, Answer):
+                raise self._no_answer(reply, call)
+            if reply.status == 429:
+                self._stats.count("rate_limited")
+                advice = parse_retry_after(reply.retry_after)
+                wait = min(self._max_retry_wait, 1.0 if advice is None else advice)
+                if self._pacer is not None:
+                    self._pacer.hold(call.family, wait)
+                if attempt < self._max_retries:
+                    attempt += 1
+                    self._stats.count("retries")
+                    logger.info(
+                        "%s %s answered 429; retry %d of %d in %.1f s",
+                        call.method,
+                        call.path,
+                        attempt,
+                        self._max_retries,
+                        wait,
+                    )
+                    if wait > 0:
+                        yield wait
+                    continue
+            if 200 <= reply.status < 300:
+                return calls.decode(reply, call)
+            message = self._scrub(calls.message_of(reply))
+            advice = parse_retry_after(reply.retry_after)
+            raise calls.refusal(reply, call, message, advice).redacted(self._scrub_value)
+
+    def _paced(self, slot: Slot) -> _Script[None]:
+        """Wait until `slot` may start."""
+        delay = slot.delay()
+        if delay > 0:
+            self._stats.count("paced")
+        while delay > 0:
+            self._stats.count("paced_seconds", delay)
+            yield delay
+            delay = slot.delay()
+
+    def _request(self, call: Call) -> httpx.Request:
+        """The request for `call`, refused when httpx would send another path than we built
+        (it removes dot segments; our ids never hold one, and this keeps it that way)."""
+        request = self._http.build_request(
+            call.method, call.path, params=call.params, json=call.json
+        )
+        prefix = self._http.base_url.raw_path.rstrip(b"/")
+        sent = request.url.raw_path.split(b"?", 1)[0]
+        if sent != prefix + call.path.encode("ascii"):
+            raise ApiError(
+                None,
+                "the request's path would not be sent as built (an id holds a dot segment or "
+                "a separator); refused before sending",
+                call.method,
+                call.path,
             )
-            time.sleep(wait)
-        if response.is_success:
-            return self._decode(response, method, path)
-        raise self._error(response, method, path)
+        return request
 
-    def _send(
-        self, method: str, path: str, params: list[tuple[str, str]] | None, json: Any
-    ) -> httpx.Response:
-        failure: str | None = None
-        try:
-            query = tuple(params or ())  # a tuple: httpx accepts a tuple of pairs
-            return self._client.request(method, path, params=query, json=json)
-        except httpx.TimeoutException as exc:
-            failure = (
-                f"{self._host} did not answer within the {self._timeout:g} s timeout "
-                f"({type(exc).__name__}); check the network, or raise timeout="
+    def _no_answer(self, reply: _Failure | None, call: Call) -> ApiError:
+        text = self._scrub(reply.text if reply is not None else "no answer")
+        if reply is not None and reply.answered:
+            return ApiError(None, text, call.method, call.path)
+        return ApiConnectionError(None, text, call.method, call.path)
+
+    def _failure(self, exc: Exception) -> _Failure:
+        """What an exception of the HTTP exchange means, as text without URLs or headers."""
+        kind = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            return _Failure(
+                f"{self._host} did not answer within the {self._timeout:g} s timeout ({kind}); "
+                "check the network, or raise timeout=",
+                answered=False,
             )
-        except httpx.TransportError as exc:
-            failure = (
-                f"could not reach {self._host} ({type(exc).__name__}: {_transport_reason(exc)}); "
-                f"check data_center= / base_url= and the network (timeout {self._timeout:g} s)"
+        if isinstance(exc, httpx.TransportError):
+            return _Failure(
+                f"could not reach {self._host} ({kind}: {_reason(exc)}); check data_center= / "
+                f"base_url= and the network (timeout {self._timeout:g} s)",
+                answered=False,
             )
-        # Raised here, outside the except blocks: no __context__ leads back to httpx's request.
-        raise ApiConnectionError(None, failure, method, path)
-
-    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            problem = "the answer is not JSON"
-        raise ApiError(response.status_code, self._unexpected(problem), method, path)
-
-    def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
-        status = response.status_code
-        message = self._message(response)
-        if status in (401, 403):
-            return AuthenticationError(status, message, method, path)
-        if status == 404:
-            return NotFoundError(status, message, method, path)
-        if status == 429:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            return RateLimitError(status, message, method, path, retry_after=wait)
-        return ApiError(status, message, method, path)
-
-    def _message(self, response: httpx.Response) -> str:
-        """Workato's ``{"message": ...}`` (or ``{"error": ...}``), redacted and capped."""
-        text: object = None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            text = body.get("message") or body.get("error")
-            if isinstance(text, dict):
-                text = text.get("message")
-        if not isinstance(text, str) or not text.strip():
-            text = response.reason_phrase or "no message"
-        return self._scrub(text)
-
-    def _scrub(self, text: str) -> str:
-        token = self._client.headers.get("Authorization", "").removeprefix("Bearer ")
-        if token:
-            text = text.replace(token, "[redacted]")
-        return clean_text(text, MAX_ERROR_TEXT)
-
-    def _unexpected(self, problem: str) -> str:
-        return (
-            f"{problem}, which is not what Workato's Embedded API documents; check base_url= "
-            "(it must be the API's origin, e.g. https://www.workato.com)"
+        return _Failure(
+            calls.unexpected(f"{self._host}'s answer could not be read ({kind}: {_reason(exc)})"),
+            answered=True,
         )
 
-    def _build(self, cls: type[_Record], item: object, method: str, path: str) -> _Record:
-        problem: str | None = None
-        try:
-            return cls.from_api(item)
-        except ValueError as exc:
-            problem = self._scrub(str(exc))
-        raise ApiError(200, self._unexpected(problem), method, path)
+    def _scrub(self, text: str) -> str:
+        return clean_text(self._scrubber.scrub(text), MAX_ERROR_TEXT)
+
+    def _scrub_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._scrub(value)
+        return self._scrubber.scrub_json(value)
 
 
-def _result_list(body: object, method: str, path: str) -> list[Any]:
-    result = body.get("result") if isinstance(body, dict) else None
-    if isinstance(result, list):
-        return result
-    if isinstance(body, list):
-        return body
-    raise ApiError(
-        200,
-        f"expected {{'result': [...]}}, got {json_kind(body)}, which is not what Workato's "
-        "Embedded API documents; check base_url=",
-        method,
-        path,
+def _answer_of(response: httpx.Response) -> Answer:
+    return Answer(
+        status=response.status_code,
+        reason=response.reason_phrase,
+        content=response.content,
+        retry_after=response.headers.get("Retry-After"),
     )
 
 
-def _transport_reason(exc: httpx.TransportError) -> str:
+def _reason(exc: BaseException) -> str:
     """A short cause without URLs or request details (httpx texts are not ours to echo)."""
     cause: BaseException | None = exc
     while cause is not None and cause.__cause__ is not None:
@@ -387,41 +327,7 @@ def _transport_reason(exc: httpx.TransportError) -> str:
     return clean_text(text, 200) or "no detail"
 
 
-class _Hidden:
-    """A secret whose repr shows nothing: what a verbose traceback prints of a frame's locals."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
-def _token_problem(api_token: object) -> Exception | None:
-    """Why `api_token` cannot be one, as the exception to raise; the message never echoes it."""
-    if not isinstance(api_token, str):
-        return TypeError(
-            f"api_token must be a str (the Embedded API client's token), not {json_kind(api_token)}"
-        )
-    if not api_token:
-        return ValueError(
-            "api_token is empty; pass the token of an API client with Embedded API access"
-        )
-    if not _TOKEN_SHAPE.fullmatch(api_token):
-        return ValueError(
-            "api_token holds whitespace or non-ASCII characters, so it cannot be an API token; "
-            "check for a stray newline or quote when it was read from a file or variable"
-        )
-    if api_token.lower().startswith("bearer"):
-        return ValueError(
-            "api_token starts with 'Bearer'; pass the token alone, the client adds 'Bearer '"
-        )
-    return None
-
-
-def _positive(value: object, name: str, *, zero: bool = False) -> float:
+def _seconds(value: object, name: str, *, zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a number of seconds, got {value!r}")
     if value < 0 or (value == 0 and not zero):
@@ -429,48 +335,201 @@ def _positive(value: object, name: str, *, zero: bool = False) -> float:
     return float(value)
 
 
-def _nonempty(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty str, got {value!r}")
-    return value
+def _signed_like(method: Callable[..., Any], plan: Callable[..., Any], owner: str) -> None:
+    """Give a client method its plan's name, docstring and signature (with ``self``)."""
+    method.__name__ = plan.__name__
+    method.__qualname__ = f"{owner}.{plan.__name__}"
+    method.__doc__ = plan.__doc__
+    signature = inspect.signature(plan)
+    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[this, *signature.parameters.values()]
+    )
 
 
-def _checked_filter(name: str, value: object) -> int | str:
-    if name in ("folder_id", "parent_id"):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-        return value
-    return _nonempty(value, name)
+# --- the sync client ----------------------------------------------------------------------------
 
 
-def _customer_path(customer_id: IdLike) -> str:
-    """``/api/managed_users/<id>``: a Workato id, or ``E`` + the URL-encoded external id."""
-    if isinstance(customer_id, ExternalId):
-        segment = customer_id.encoded
-    elif isinstance(customer_id, bool) or not isinstance(customer_id, int | str):
-        raise TypeError(
-            f"customer_id must be a str, an int or an ExternalId, not {json_kind(customer_id)}"
+def _blocking(plan: Callable[_P, Plan[_R]]) -> Callable[Concatenate[EmbeddedApi, _P], _R]:
+    def method(self: EmbeddedApi, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return self._run(plan(*args, **kwargs))
+
+    _signed_like(method, plan, "EmbeddedApi")
+    return method
+
+
+class EmbeddedApi(_Client):
+    """Workato's Embedded API for one vendor: customers, their connections, recipes, jobs,
+    folders and projects, synchronously.
+
+    Args:
+        api_token: an Embedded API client's token (Workspace admin > API clients).
+        data_center: Workato's data center, which picks the API host (US:
+            ``https://www.workato.com``).
+        base_url: a custom API origin instead (https, or http on loopback for the sandbox).
+        timeout: seconds to wait for each answer.
+        max_retries: how often a 429 is retried (after Workato's ``Retry-After``) before
+            `RateLimitError` is raised.
+        max_retry_wait: the longest single wait for a 429, in seconds.
+        rate_limits: the limits to pace requests by; None: Workato's documented limits.
+        pace: False sends without pacing (tests against an unlimited server).
+
+    Raises:
+        TypeError: an argument of the wrong type (the token is never echoed).
+        ValueError: a malformed token, data center, URL or number.
+    """
+
+    _http: httpx.Client
+
+    def _open(self, headers: dict[str, str]) -> httpx.Client:
+        return httpx.Client(
+            base_url=self._base_url,
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers=headers,
         )
-    elif isinstance(customer_id, str) and not customer_id.strip():
-        raise ValueError("customer_id is empty; expected Workato's id of the customer")
-    elif isinstance(customer_id, int):
-        if customer_id <= 0:
-            raise ValueError(f"customer_id must be a positive Workato id, got {customer_id}")
-        segment = str(customer_id)
-    elif _PATH_ID.fullmatch(customer_id):
-        segment = customer_id
-    else:
-        raise ValueError(
-            f"customer_id {customer_id[:60]!r} holds characters a path cannot carry as they are; "
-            f"for an id from your own system use ExternalId({customer_id[:60]!r})"
+
+    connections = _blocking(calls.connections)
+    create_connection = _blocking(calls.create_connection)
+    update_connection = _blocking(calls.update_connection)
+    disconnect_connection = _blocking(calls.disconnect_connection)
+    delete_connection = _blocking(calls.delete_connection)
+    customers = _blocking(calls.customers)
+    customer = _blocking(calls.customer)
+    create_customer = _blocking(calls.create_customer)
+    update_customer = _blocking(calls.update_customer)
+    delete_customer = _blocking(calls.delete_customer)
+    recipes = _blocking(calls.recipes)
+    recipe = _blocking(calls.recipe)
+    recipes_using = _blocking(calls.recipes_using)
+    start_recipe = _blocking(calls.start_recipe)
+    stop_recipe = _blocking(calls.stop_recipe)
+    jobs = _blocking(calls.jobs)
+    job = _blocking(calls.job)
+    folders = _blocking(calls.folders)
+    projects = _blocking(calls.projects)
+
+    def close(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
+        self._http.close()
+
+    def __enter__(self) -> EmbeddedApi:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _run(self, plan: Plan[_R]) -> _R:
+        script = self._script(plan)
+        effect = next(script)
+        while True:
+            reply: Answer | _Failure | None = None
+            if isinstance(effect, httpx.Request):
+                reply = self._exchange(effect)
+            else:
+                time.sleep(effect)
+            try:
+                effect = script.send(reply)
+            except StopIteration as done:
+                result: _R = done.value
+                return result
+
+    def _exchange(self, request: httpx.Request) -> Answer | _Failure:
+        try:
+            return _answer_of(self._http.send(request))
+        except Exception as exc:  # every failure of the exchange becomes an ApiError, as text
+            return self._failure(exc)
+
+
+# --- the async client ---------------------------------------------------------------------------
+
+
+def _awaiting(
+    plan: Callable[_P, Plan[_R]],
+) -> Callable[Concatenate[AsyncEmbeddedApi, _P], Coroutine[Any, Any, _R]]:
+    async def method(self: AsyncEmbeddedApi, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return await self._run(plan(*args, **kwargs))
+
+    _signed_like(method, plan, "AsyncEmbeddedApi")
+    return method
+
+
+class AsyncEmbeddedApi(_Client):
+    """`EmbeddedApi`'s twin on ``httpx.AsyncClient``: the same methods (awaited), records and
+    errors, and the same pacing, shared by every task using this client.
+
+    Args:
+        api_token: an Embedded API client's token (Workspace admin > API clients).
+        data_center: Workato's data center, which picks the API host.
+        base_url: a custom API origin instead (https, or http on loopback for the sandbox).
+        timeout: seconds to wait for each answer.
+        max_retries: how often a 429 is retried before `RateLimitError` is raised.
+        max_retry_wait: the longest single wait for a 429, in seconds.
+        rate_limits: the limits to pace requests by; None: Workato's documented limits.
+        pace: False sends without pacing.
+
+    Raises:
+        TypeError: an argument of the wrong type (the token is never echoed).
+        ValueError: a malformed token, data center, URL or number.
+    """
+
+    _http: httpx.AsyncClient
+
+    def _open(self, headers: dict[str, str]) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers=headers,
         )
-    return f"/api/managed_users/{segment}"
 
+    connections = _awaiting(calls.connections)
+    create_connection = _awaiting(calls.create_connection)
+    update_connection = _awaiting(calls.update_connection)
+    disconnect_connection = _awaiting(calls.disconnect_connection)
+    delete_connection = _awaiting(calls.delete_connection)
+    customers = _awaiting(calls.customers)
+    customer = _awaiting(calls.customer)
+    create_customer = _awaiting(calls.create_customer)
+    update_customer = _awaiting(calls.update_customer)
+    delete_customer = _awaiting(calls.delete_customer)
+    recipes = _awaiting(calls.recipes)
+    recipe = _awaiting(calls.recipe)
+    recipes_using = _awaiting(calls.recipes_using)
+    start_recipe = _awaiting(calls.start_recipe)
+    stop_recipe = _awaiting(calls.stop_recipe)
+    jobs = _awaiting(calls.jobs)
+    job = _awaiting(calls.job)
+    folders = _awaiting(calls.folders)
+    projects = _awaiting(calls.projects)
 
-def check_customer_id(customer_id: object) -> None:
-    """Refuse (TypeError, ValueError) a customer id that Workato's API paths cannot carry."""
-    _customer_path(customer_id)  # type: ignore[arg-type]
+    async def aclose(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
+        await self._http.aclose()
 
+    async def __aenter__(self) -> AsyncEmbeddedApi:
+        return self
 
-def _connection_path(customer_id: IdLike, connection_id: int | str) -> str:
-    return f"{_customer_path(customer_id)}/connections/{validate_connection_id(connection_id)}"
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _run(self, plan: Plan[_R]) -> _R:
+        script = self._script(plan)
+        effect = next(script)
+        while True:
+            reply: Answer | _Failure | None = None
+            if isinstance(effect, httpx.Request):
+                reply = await self._exchange(effect)
+            else:
+                await asyncio.sleep(effect)
+            try:
+                effect = script.send(reply)
+            except StopIteration as done:
+                result: _R = done.value
+                return result
+
+    async def _exchange(self, request: httpx.Request) -> Answer | _Failure:
+        try:
+            return _answer_of(await self._http.send(request))
+        except Exception as exc:  # every failure of the exchange becomes an ApiError, as text
+            return self._failure(exc)

@@ -11,7 +11,7 @@ import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import protocol
@@ -164,28 +164,28 @@ def row_of(record: Connection) -> dict[str, Any]:
 
 
 def merged(record: Connection, event: protocol.ConnectionStatusChange) -> Connection:
-    """A row's record after its iframe reported `event` (Workato's fields, as the API would
-    report them once it catches up)."""
-    now = datetime.now(timezone.utc)
+    """A row's record after its iframe reported `event`: Workato's status fields as the API will
+    report them once it catches up. The times stay Workato's: a time only Workato knows (when it
+    authorized or failed) is None until an API read brings it, never the moment we heard."""
     if event.error:
         return dataclasses.replace(
             record,
             authorization_status="failed",
             authorization_error=event.error,
-            updated_at=now,
+            updated_at=None,
         )
     if event.connected is True and classify(record) != "connected":
         return dataclasses.replace(
             record,
             authorization_status="success",
             authorization_error=None,
-            authorized_at=now,
+            authorized_at=None,
             connection_lost_at=None,
             connection_lost_reason=None,
-            updated_at=now,
+            updated_at=None,
         )
     if event.connected is False and classify(record) == "connected":
         return dataclasses.replace(
-            record, authorization_status=None, authorized_at=None, updated_at=now
+            record, authorization_status=None, authorized_at=None, updated_at=None
         )
     return record  # "not connected" agrees with a failed, lost or never authorized row

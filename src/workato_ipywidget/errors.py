@@ -8,6 +8,7 @@ response object, no header, and so no API token, in their attributes or their ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -47,11 +48,17 @@ class ApiError(Exception):
         """What `__init__` takes, in order: for pickling and for a redacted copy."""
         return (self.status, self.message, self.method, self.path)
 
-    def with_message(self, message: str) -> ApiError:
-        """The same error with another message (the client's redacted one), same class."""
-        arguments = list(self._arguments())
-        arguments[1] = message
-        return type(self)(*arguments)
+    def redacted(self, scrub: Callable[[Any], Any]) -> ApiError:
+        """The same error, same class, with `scrub` applied to each of its values (the client
+        passes its token scrubber: Workato's texts and errors may quote the token).
+
+        Args:
+            scrub: maps a value (a text, a list of Workato's errors) to its redacted form.
+
+        Returns:
+            The new error.
+        """
+        return type(self)(*(scrub(value) for value in self._arguments()))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._arguments())

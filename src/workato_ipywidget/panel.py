@@ -27,10 +27,11 @@ import traitlets
 from . import endpoints, protocol
 from .api_failures import customer_label, describe_api_failure
 from .callbacks import call_each, subscribe
+from .connection_recipes import RecipeRead, details, read_recipes, recipe_state, summary
 from .connection_rows import RANK, ConnectionRows, ReadMark, Taken, shown_state
 from .connection_state import classify
 from .frame import BUNDLE, MAX_VIEW_ID
-from .poller import MIN_POLL_SECONDS, Poller, check_interval
+from .poller import CoalescedReads, Poller, check_interval
 from .redaction import redact
 from .token import IdLike, TokenSigner
 from .token_source import token_source
@@ -41,14 +42,21 @@ if TYPE_CHECKING:
     import pandas
 
     from .api import EmbeddedApi
-    from .records import Connection
+    from .records import Connection, Recipe
 
 __all__ = ["ChangeCallback", "ConnectionsPanel"]
 
 log = logging.getLogger(__name__)
 
-ChangeCallback = Callable[["Connection", "Connection"], object]
-"""`callback(old, new)`: a row's status (or its error text) changed."""
+ChangeCallback = Callable[[Any, Any], object]
+"""`callback(old, new)`: two `Connection`s when a row's status (or its error text) changed, two
+`Recipe`s when a recipe using one of the connections started or stopped (or its stop cause
+changed) between two reads."""
+
+REFRESH_SPACING = 1.0
+"""Seconds between the reads the page's Refresh asks for: a burst of clicks makes one read in
+flight and one queued, never more than one a second (Workato's list limit is 1,000 a minute,
+shared by every panel, widget and script using the API client)."""
 
 _STATUS_FILTERS = ("", *RANK)
 
@@ -74,7 +82,16 @@ class ConnectionsPanel(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     rows = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
     """One dict per connection in table order: id, name, provider, status, error, when,
-    when_kind. Only what the table shows; never a token."""
+    when_kind, recipes (its recipe summary, or None when recipes were not read). Only what the
+    table shows; never a token."""
+    recipes = traitlets.Dict(read_only=True).tag(sync=True)
+    """The opened rows' recipes: connection id (a str) -> the recipes using it, each with its
+    state, stop cause and newest job (its error and failing step)."""
+    recipes_note = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """Why recipes (or some of their jobs) are not shown, e.g. a role without the privilege."""
+    recipe_actions = traitlets.Dict(read_only=True).tag(sync=True)
+    """Start requests from the page: recipe id (a str) -> {"state": "starting" | "started" |
+    "failed", "message": Workato's refusal or None}."""
     expanded = traitlets.Dict(read_only=True).tag(sync=True, to_json=_refs)
     """The opened rows: connection id (a str) -> its ConnectionWidget, synced as a widget ref."""
     status = traitlets.Enum(("loading", "ready", "empty", "error"), "loading").tag(sync=True)
@@ -177,11 +194,23 @@ class ConnectionsPanel(anywidget.AnyWidget):
         )
         # The page's Refresh button reads on this poller's thread (one round, then it stops), so
         # a slow or rate-limited API never holds up the kernel; refresh() itself stays synchronous.
-        self._refresh_reads = Poller(
+        self._refresh_reads = CoalescedReads(
             f"workato-panel-refresh-{customer_label(customer_id)}",
-            self,
-            every=MIN_POLL_SECONDS,
+            self._poll_read,
+            self._apply_refresh,
+            self._failed,
+            spacing=REFRESH_SPACING,
         )
+        # After an iframe reports a status, one read for the times only Workato knows.
+        self._time_reads = CoalescedReads(
+            f"workato-panel-times-{customer_label(customer_id)}",
+            self._read_times,
+            self._take_times,
+            self._times_failed,
+            spacing=REFRESH_SPACING,
+        )
+        self._recipe_read: RecipeRead | None = None
+        self._starts: dict[int, CoalescedReads] = {}
         self.set_trait("frame_kind", self._KIND)
         super().__init__(title=title or f"Connections of {customer_label(customer_id)}", **kwargs)
         self.on_msg(self._on_frontend_msg)
@@ -230,8 +259,33 @@ class ConnectionsPanel(anywidget.AnyWidget):
         except Exception as exc:
             self._failed(exc)
         else:
+            recipes = read_recipes(self._api, self._customer, self._recipe_read)
             self._take_read(records, marks)
+            self._take_recipes(recipes)
         return self.connections
+
+    def recipes_for(self, connection_id: int | str) -> tuple[Recipe, ...]:
+        """The recipes whose config names the connection, from the latest read, newest first.
+
+        Empty when none does, or when recipes could not be read (`recipes_note` says why).
+
+        Args:
+            connection_id: one of the panel's connections.
+
+        Returns:
+            The recipes as `api.recipes` returned them.
+
+        Raises:
+            LookupError: the customer has no such connection in the panel.
+        """
+        cid = endpoints.validate_connection_id(connection_id)
+        if cid not in self._rows:
+            raise LookupError(
+                f"recipes_for: connection {cid} is not one of {customer_label(self._customer)}'s "
+                "connections in this panel; call refresh() if it was just created"
+            )
+        read = self._recipe_read
+        return () if read is None else read.using(cid)
 
     def expand(self, connection_id: int | str) -> ConnectionWidget:
         """Open a connection's widget under its row (once; later calls return the same widget).
@@ -337,7 +391,12 @@ class ConnectionsPanel(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the panel, every opened widget, and stop polling."""
-        for poller in (getattr(self, "_poller", None), getattr(self, "_refresh_reads", None)):
+        for poller in (
+            getattr(self, "_poller", None),
+            getattr(self, "_refresh_reads", None),
+            getattr(self, "_time_reads", None),
+            *getattr(self, "_starts", {}).values(),
+        ):
             if poller is not None:  # None when __init__ refused its arguments
                 poller.stop()
         for widget in list(getattr(self, "_widgets", {}).values()):
@@ -416,6 +475,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
                 self._error_from = None
                 self.error = None
         self._replace(cid, new)
+        self._time_reads.request()  # the iframe says what happened, Workato's API says when
 
     def _on_widget_error(self, cid: int, event: protocol.Event) -> None:
         """An opened widget could not load or was refused: say so for the whole panel too."""
@@ -436,11 +496,108 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self.status = "error"
 
     def _publish(self) -> None:
-        """Sync the rows in table order; the lock is held."""
-        self.set_trait("rows", self._rows.rows())
+        """Sync the rows in table order, each with its recipe summary; the lock is held."""
+        rows = self._rows.rows()
+        for row in rows:
+            row["recipes"] = summary(self._recipe_read, row["id"])
+        self.set_trait("rows", rows)
+
+    def _publish_recipes(self) -> None:
+        """Sync the opened rows' recipes and the note on what is missing."""
+        read = self._recipe_read
+        self.set_trait(
+            "recipes", {str(cid): details(read, cid) for cid in self._widgets if cid in self._rows}
+        )
+        note = None if read is None else (read.missing or read.jobs_note)
+        self.set_trait("recipes_note", None if note is None else _cleaned(f"Recipes: {note}"))
+
+    def _take_recipes(self, read: RecipeRead) -> None:
+        """Take one read of the recipes: rows and opened rows show it; a recipe that started or
+        stopped since the last read goes to on_change."""
+        with self._lock:
+            old = self._recipe_read
+            self._recipe_read = read
+            self._publish()
+            self._publish_recipes()
+        if old is None or old.missing is not None:
+            return
+        before = {r.id: r for r in old.recipes}
+        for recipe in read.recipes:
+            previous = before.get(recipe.id)
+            if previous is not None and recipe_state(previous) != recipe_state(recipe):
+                self._changed(previous, recipe)
+
+    def _apply_refresh(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> None:
+        marks, (records, recipes) = result
+        self._take_read(records, marks)
+        self._take_recipes(recipes)
+
+    def _read_times(self) -> tuple[dict[int, int], list[Connection]]:
+        with self._lock:
+            marks = {cid: w.iframe_reports for cid, w in self._widgets.items()}
+        return marks, self._api.connections(self._customer)
+
+    def _take_times(self, result: tuple[dict[int, int], list[Connection]]) -> None:
+        """A read made after an iframe reported: rows it agrees with take Workato's record (its
+        times); a row it disagrees with keeps the iframe's word (the API has not caught up)."""
+        marks, records = result
+        for record in records:
+            row = self._rows.get(record.id)
+            if row is None or row == record or shown_state(row) != shown_state(record):
+                continue
+            widget = self._widgets.get(record.id)
+            if widget is not None and record.id in marks:
+                widget.take_record(record, reports_before=marks[record.id])  # the row follows
+            else:
+                self._replace(record.id, record)
+
+    def _times_failed(self, exc: Exception) -> None:
+        log.info("%s: could not read Workato's times after an iframe report: %s",
+                 self._describe_self(), exc)  # fmt: skip
+
+    def _start_recipe(self, raw_id: object) -> None:
+        """The page's confirmed Start: start the recipe off the kernel's thread, then re-read."""
+        read = self._recipe_read
+        recipe = None
+        if read is not None and isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            recipe = next((r for r in read.recipes if r.id == raw_id), None)
+        if recipe is None:
+            log.warning("%s: ignored a start of an unknown recipe", self._describe_self())
+            return
+        starter = self._starts.get(recipe.id)
+        if starter is not None and starter.busy:
+            return
+        starter = CoalescedReads(
+            f"workato-panel-start-{recipe.id}",
+            functools.partial(self._api.start_recipe, self._customer, recipe.id),  # type: ignore[attr-defined]
+            functools.partial(self._started, recipe.id),
+            functools.partial(self._start_failed, recipe.id),
+            spacing=REFRESH_SPACING,
+        )
+        self._starts[recipe.id] = starter
+        self._set_action(recipe.id, "starting", None)
+        starter.request()
+
+    def _started(self, recipe_id: int, _answer: object) -> None:
+        self._set_action(recipe_id, "started", None)
+        self._refresh_reads.request()
+
+    def _start_failed(self, recipe_id: int, exc: Exception) -> None:
+        from .errors import ApiError
+
+        text = str(exc) if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+        message = _cleaned(f"Could not start recipe {recipe_id}: {text}")
+        log.warning("%s: %s", self._describe_self(), message)
+        self._set_action(recipe_id, "failed", message)
+
+    def _set_action(self, recipe_id: int, state: str, message: str | None) -> None:
+        actions = dict(self.recipe_actions)
+        actions[str(recipe_id)] = {"state": state, "message": message}
+        self.set_trait("recipe_actions", actions)
 
     def _publish_expanded(self) -> None:
         self.set_trait("expanded", {str(cid): w for cid, w in self._widgets.items()})
+        self._publish_recipes()
 
     def _changed(self, old: Connection, new: Connection) -> None:
         call_each(self._change_callbacks, (old, new), log, self._describe_self(), "on_change")
@@ -486,7 +643,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
         elif kind in ("expand", "collapse"):
             self._toggle(kind, content.get("id"))
         elif kind == "refresh":
-            self._refresh_reads.finish()
+            self._refresh_reads.request()
+        elif kind == "start_recipe":
+            self._start_recipe(content.get("id"))
         else:
             log.warning(
                 "%s: ignored a page message of unknown kind %.40r",
@@ -518,12 +677,15 @@ class ConnectionsPanel(anywidget.AnyWidget):
         if self._poller is not None:
             self._poller.start()
 
-    def _poll_read(self) -> tuple[tuple[ReadMark, dict[int, int]], list[Connection]]:
+    def _poll_read(self) -> tuple[tuple[ReadMark, dict[int, int]], Any]:
+        """On a poller's thread: the connections, then the recipes (one paged read) and the
+        last jobs that need reading."""
         marks = self._read_marks()
-        return marks, self._api.connections(self._customer)
+        records = self._api.connections(self._customer)
+        return marks, (records, read_recipes(self._api, self._customer, self._recipe_read))
 
-    def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], list[Connection]]) -> bool:
-        self._take_read(result[1], result[0])
+    def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> bool:
+        self._apply_refresh(result)
         return not self._displayed()
 
     def _poll_failed(self, exc: Exception) -> bool:

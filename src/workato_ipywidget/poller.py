@@ -18,7 +18,14 @@ from typing import Any, Protocol
 from .checks import check_seconds
 from .redaction import redact
 
-__all__ = ["LIST_REQUESTS_PER_MINUTE", "MIN_POLL_SECONDS", "PollTarget", "Poller", "check_interval"]
+__all__ = [
+    "LIST_REQUESTS_PER_MINUTE",
+    "MIN_POLL_SECONDS",
+    "CoalescedReads",
+    "PollTarget",
+    "Poller",
+    "check_interval",
+]
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +154,101 @@ class Poller:
             if last:
                 break
         run.stopped.set()
+
+
+class CoalescedReads:
+    """Reads on request, on a daemon thread: one read in flight and at most one queued.
+
+    `request()` returns at once. A request while a read is in flight queues one more read (and
+    every further request joins that one), and reads begin at least `spacing` seconds apart
+    (after a `RateLimitError`, what Workato asks), so a burst of requests (300 Refresh clicks)
+    makes a handful of reads. Each result goes to `apply`, a failure to `failed`, on the event
+    loop that was running at the request (the kernel's), or on the thread without one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        read: Callable[[], Any],
+        apply: Callable[[Any], object],
+        failed: Callable[[Exception], object],
+        *,
+        spacing: float,
+    ) -> None:
+        self._name = name
+        self._read = read
+        self._apply = apply
+        self._failed = failed
+        self._spacing = check_seconds("spacing", spacing)
+        self._lock = threading.Lock()
+        self._queued = False
+        self._run: _Run | None = None
+        self._next_at = 0.0  # monotonic time before which no read begins
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """A read is in flight or queued."""
+        run = self._run
+        return run is not None and run.thread.is_alive()
+
+    def request(self) -> None:
+        """Ask for a read: now if none is in flight, else once more after it (coalesced)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            if self._closed:
+                return
+            self._queued = True
+            if self._run is not None:
+                return  # the running thread takes the queued request
+            run = _Run(loop)
+            run.thread = threading.Thread(
+                target=self._loop, args=(run,), name=self._name, daemon=True
+            )
+            self._run = run
+        run.thread.start()
+
+    def stop(self) -> None:
+        """No further reads; one in flight finishes but is not applied."""
+        with self._lock:
+            self._closed = True
+            run = self._run
+        if run is not None:
+            run.stopped.set()
+            run.wake.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until no read is in flight or queued (tests, and closing)."""
+        run = self._run
+        if run is not None and run.thread is not threading.current_thread():
+            run.thread.join(timeout)
+
+    def _loop(self, run: _Run) -> None:
+        from .errors import RateLimitError
+
+        while True:
+            delay = self._next_at - time.monotonic()
+            if delay > 0 and run.wake.wait(delay) and run.stopped.is_set():
+                break
+            with self._lock:
+                if run.stopped.is_set() or not self._queued:
+                    self._run = None
+                    return
+                self._queued = False  # requests from now on queue one more read
+            self._next_at = time.monotonic() + self._spacing
+            try:
+                result = self._read()
+            except Exception as exc:  # a read must never end the thread silently
+                if isinstance(exc, RateLimitError):
+                    self._next_at = time.monotonic() + max(self._spacing, exc.retry_after or 0.0)
+                run.deliver(self._failed, exc)
+            else:
+                run.deliver(self._apply, result)
+        with self._lock:
+            self._run = None
 
 
 class _Run:

@@ -56,7 +56,8 @@ def kernel_path(notebook: NotebookPage, path: str) -> None:
 def test_a_page_loads_follows_clicks_inside_it_and_moves_when_python_navigates(
     open_notebook: OpenNotebook, page: Page, sandbox: Sandbox, vendor_key_file: Path
 ) -> None:
-    recipe = sandbox.recipe_path(1)
+    sandbox.add_recipe(101, "Sync Salesforce records", connections=[1])
+    recipe = sandbox.recipe_path(101)
     notebook = open_notebook([page_cell(sandbox, vendor_key_file), "p"])
     notebook.run_all()
 

@@ -1,36 +1,22 @@
 """The sandbox's full-page embeds: a small Workato workspace (projects, recipes, jobs) in one page.
 
 Workato's pages are a single-page app: links move inside the iframe and the page tells its parent
-with `navigated`, and a host's `navigation` request moves it too. This page does the same over a
-workspace derived from the customer's connections: one recipe per connection, in one project,
-with a few jobs whose outcome follows the connection's state. It posts `loaded`, `navigated`,
-`click`, `heightChange` and `unloaded` as JSON strings marked `wk: true`.
+with `navigated`, and a host's `navigation` request moves it too. This page does the same over the
+token's customer's workspace as the sandbox holds it: the same projects, recipes and jobs that
+the Embedded API answers (`Sandbox.add_recipe`, `Sandbox.run_jobs`). It posts `loaded`,
+`navigated`, `click`, `heightChange` and `unloaded` as JSON strings marked `wk: true`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 
 from .pages import document, page_script
-from .records import StoredConnection, StoredCustomer, provider_title
+from .records import StoredCustomer, StoredRecipe, provider_title
+from .state import SandboxState
 
-RECIPE_ID_OFFSET = 100
-"""Connection `n`'s recipe is recipe `RECIPE_ID_OFFSET + n`, at `/recipes/<id>`."""
-PROJECT_ID = 1
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A sandbox recipe: it uses exactly one connection, whose state decides its jobs."""
-
-    id: int
-    name: str
-    connection: StoredConnection
-
-    @property
-    def path(self) -> str:
-        return recipe_path(self.id)
+JOBS_SHOWN = 20
+"""The newest jobs a recipe's job history shows."""
 
 
 def recipe_path(recipe_id: int) -> str:
@@ -38,55 +24,46 @@ def recipe_path(recipe_id: int) -> str:
     return f"/recipes/{recipe_id}"
 
 
-def recipes(connections: tuple[StoredConnection, ...]) -> list[Recipe]:
-    """The customer's recipes: one per (non-runtime) connection, by connection id."""
-    return [
-        Recipe(
-            id=RECIPE_ID_OFFSET + c.id,
-            name=f"Sync {provider_title(c.provider)} records",
-            connection=c,
+def _project_of(state: SandboxState, recipe: StoredRecipe) -> int | None:
+    """The project the recipe's folder is in (a folder directly in the home folder)."""
+    folder = state.folders.get(recipe.folder_id)
+    while folder is not None and folder.project_id is None and folder.parent_id is not None:
+        folder = state.folders.get(folder.parent_id)
+    return None if folder is None else folder.project_id
+
+
+def _recipe(state: SandboxState, recipe: StoredRecipe) -> dict[str, object]:
+    connections = []
+    for connection_id in recipe.connection_ids:
+        connection = state.connection(connection_id)
+        connections.append(
+            {
+                "id": connection_id,
+                "name": connection.name if connection else f"Deleted connection {connection_id}",
+                "provider": provider_title(connection.provider if connection else "unknown"),
+                "connected": bool(connection and connection.connected),
+            }
         )
-        for c in connections
-        if not c.runtime
-    ]
+    jobs = state.recipes.job_page(recipe.id, offset=None, newer=False, status=None, size=JOBS_SHOWN)
+    return {
+        "id": recipe.id,
+        "name": recipe.name,
+        "running": recipe.running,
+        "stopCause": recipe.stop_cause,
+        "projectId": _project_of(state, recipe),
+        "connections": connections,
+        "jobs": [{"id": job.id, "status": job.status, "error": job.error} for job in jobs or ()],
+    }
 
 
-def _jobs(recipe: Recipe) -> list[dict[str, object]]:
-    connection = recipe.connection
-    if connection.connected:
-        return [{"id": recipe.id * 10 + i, "status": "succeeded", "error": None} for i in (3, 2, 1)]
-    reason = (
-        connection.connection_lost_reason
-        or connection.authorization_error
-        or f"{provider_title(connection.provider)} is not connected"
-    )
-    return [
-        {"id": recipe.id * 10 + 2, "status": "failed", "error": reason},
-        {"id": recipe.id * 10 + 1, "status": "succeeded", "error": None},
-    ]
-
-
-def workspace(
-    customer: StoredCustomer, connections: tuple[StoredConnection, ...]
-) -> dict[str, object]:
-    """What the page renders, as plain JSON for its script."""
+def workspace(customer: StoredCustomer, state: SandboxState) -> dict[str, object]:
+    """What the page renders, as plain JSON for its script: the customer's projects and its
+    recipes (lowest id first) with their connections and newest jobs."""
+    projects = state.folders.children(customer.folder_id)
     return {
         "customer": customer.name,
-        "project": {"id": PROJECT_ID, "name": "Integrations"},
-        "recipes": [
-            {
-                "id": r.id,
-                "name": r.name,
-                "connection": {
-                    "id": r.connection.id,
-                    "name": r.connection.name,
-                    "provider": provider_title(r.connection.provider),
-                    "connected": r.connection.connected,
-                },
-                "jobs": _jobs(r),
-            }
-            for r in recipes(connections)
-        ],
+        "projects": [{"id": p.project_id, "name": p.name} for p in projects],
+        "recipes": [_recipe(state, r) for r in reversed(state.recipes.of_customer(customer.id))],
     }
 
 
@@ -110,39 +87,57 @@ _FULL_PAGE_SCRIPT = page_script("""
   const badge = (ok, text) => `<span class="badge ${ok ? "ok" : "bad"}">${esc(text)}</span>`;
   const crumbs = (...parts) => `<nav class="crumbs">${parts.join(" / ")}</nav>`;
 
+  const lastJob = (r) => r.jobs[0];
+  const jobBadge = (r) => lastJob(r) ?
+    badge(lastJob(r).status === "succeeded", lastJob(r).status) : badge(true, "no jobs yet");
+  const stateBadge = (r) => r.running ? badge(true, "Running") :
+    badge(false, r.stopCause ? `Stopped: ${r.stopCause}` : "Stopped");
+  const recipeItems = (list) => list.map((r) => `<li data-recipe="${r.id}">` +
+    link(`/recipes/${r.id}`, r.name) + " " + stateBadge(r) + " " + jobBadge(r) + "</li>").join("");
+
   function view(where) {
     const [route] = where.split(/[?#]/);
     const parts = route.split("/").filter(Boolean);
     if (parts.length === 0 || (parts[0] === "projects" && parts.length === 1)) {
+      const items = data.projects.map((p) => `<li data-project="${p.id}">` +
+        link(`/projects/${p.id}`, p.name) + ` · ` +
+        `${data.recipes.filter((r) => r.projectId === p.id).length} recipes</li>`).join("");
       return ["Projects", crumbs(esc(data.customer)) +
-        `<h1>Projects</h1><ul class="list" id="projects"><li>` +
-        link(`/projects/${data.project.id}`, data.project.name) +
-        ` · ${data.recipes.length} recipes</li></ul>`];
+        `<h1>Projects</h1><ul class="list" id="projects">${items}</ul>` +
+        link("/recipes", `All recipes (${data.recipes.length})`)];
     }
     if (parts[0] === "dashboard" && parts.length === 1) {
-      const failing = data.recipes.filter((r) => r.jobs[0].status === "failed").length;
+      const failing = data.recipes.filter((r) => lastJob(r)?.status === "failed").length;
+      const stopped = data.recipes.filter((r) => !r.running).length;
       return ["Dashboard", `<h1>Dashboard</h1><p id="summary">${data.recipes.length} recipes, ` +
-        `${failing} with a failed last job</p>` + link("/recipes", "All recipes")];
+        `${failing} with a failed last job, ${stopped} stopped</p>` +
+        link("/recipes", "All recipes")];
     }
-    if ((parts[0] === "recipes" && parts.length === 1) ||
-        (parts[0] === "projects" && parts.length === 2)) {
-      const items = data.recipes.map((r) => `<li data-recipe="${r.id}">` +
-        link(`/recipes/${r.id}`, r.name) + " " +
-        badge(r.jobs[0].status === "succeeded", r.jobs[0].status) + "</li>").join("");
-      return ["Recipes", crumbs(link("/projects", "Projects"), esc(data.project.name)) +
-        `<h1>Recipes</h1><ul class="list" id="recipes">${items}</ul>`];
+    if (parts[0] === "recipes" && parts.length === 1) {
+      return ["Recipes", crumbs(link("/projects", "Projects"), "All recipes") +
+        `<h1>Recipes</h1><ul class="list" id="recipes">${recipeItems(data.recipes)}</ul>`];
+    }
+    if (parts[0] === "projects" && parts.length === 2) {
+      const project = data.projects.find((p) => String(p.id) === parts[1]);
+      if (project) {
+        const list = data.recipes.filter((r) => r.projectId === project.id);
+        return [project.name, crumbs(link("/projects", "Projects"), esc(project.name)) +
+          `<h1>${esc(project.name)}</h1><ul class="list" id="recipes">${recipeItems(list)}</ul>`];
+      }
     }
     const recipe = parts[0] === "recipes" ? recipes.get(parts[1]) : undefined;
     if (recipe && parts.length === 2) {
-      const c = recipe.connection;
+      const items = recipe.connections.map((c) => `<li data-connection="${c.id}">` +
+        `${esc(c.name)} (${esc(c.provider)}) ` +
+        `${badge(c.connected, c.connected ? "Connected" : "Not connected")}</li>`).join("");
       return [recipe.name, crumbs(link("/recipes", "Recipes"), esc(recipe.name)) +
-        `<h1 id="recipe-name">${esc(recipe.name)}</h1><h2>Connections</h2>` +
-        `<ul class="list" id="connections"><li data-connection="${c.id}">${esc(c.name)} ` +
-        `(${esc(c.provider)}) ${badge(c.connected, c.connected ? "Connected" : "Not connected")}` +
-        `</li></ul>` + link(`/recipes/${recipe.id}/jobs`, "Job history")];
+        `<h1 id="recipe-name">${esc(recipe.name)}</h1><p id="recipe-state">` +
+        `${stateBadge(recipe)}</p><h2>Connections</h2>` +
+        `<ul class="list" id="connections">${items}</ul>` +
+        link(`/recipes/${recipe.id}/jobs`, "Job history")];
     }
     if (recipe && parts.length === 3 && parts[2] === "jobs") {
-      const items = recipe.jobs.map((j) => `<li data-job="${j.id}">Job ${j.id} ` +
+      const items = recipe.jobs.map((j) => `<li data-job="${esc(j.id)}">Job ${esc(j.id)} ` +
         badge(j.status === "succeeded", j.status) + (j.error ? ` ${esc(j.error)}` : "") +
         "</li>").join("");
       return [`${recipe.name} jobs`, crumbs(link("/recipes", "Recipes"),
@@ -198,7 +193,7 @@ _FULL_PAGE_SCRIPT = page_script("""
 
 def full_page(
     customer: StoredCustomer,
-    connections: tuple[StoredConnection, ...],
+    state: SandboxState,
     *,
     path: str,
     target_origin: str,
@@ -212,7 +207,7 @@ def full_page(
         f'<style nonce="{nonce}">{_STYLE_EXTRA}</style>\n'
     )
     config = {
-        "workspace": workspace(customer, connections),
+        "workspace": workspace(customer, state),
         "path": path,
         "targetOrigin": target_origin,
         "silent": silent_reason is not None,

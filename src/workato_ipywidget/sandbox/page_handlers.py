@@ -187,7 +187,7 @@ class FullPageHandler(PageHandler):
         self.finish(
             full_page.full_page(
                 verified.customer,
-                self.sandbox.state.connections(verified.customer.id),
+                self.sandbox.state,
                 path=path,
                 target_origin=verified.origin or "*",
                 silent_reason=silent,

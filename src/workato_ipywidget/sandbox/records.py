@@ -1,4 +1,5 @@
-"""What the sandbox stores: frozen snapshots of its customers, connections and refusals.
+"""What the sandbox stores: frozen snapshots of its customers, connections, folders, recipes,
+jobs and refusals.
 
 Named `Stored*` so that they never pass for the API client's records of the same things: these
 are the sandbox's memory, the client's are what Workato answers.
@@ -6,8 +7,9 @@ are the sandbox's memory, the client's are what Workato answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 
 def now() -> datetime:
@@ -29,6 +31,10 @@ class StoredCustomer:
     folder_id: int
     created_at: datetime
     updated_at: datetime
+    notification_email: str | None = None
+    plan_id: str = "oem_plan"
+    origin_url: str | None = None
+    in_trial: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,3 +103,108 @@ def parse_connection_id(value: int | str) -> int:
 def provider_title(provider: str) -> str:
     """A provider id as people read it: "google_sheets" -> "Google Sheets"."""
     return " ".join(word.capitalize() for word in provider.replace("_", " ").split())
+
+
+@dataclass(frozen=True)
+class StoredFolder:
+    """A folder of a customer's workspace; one directly in the home folder is a project.
+
+    The home folder itself (`parent_id` None) is the customer's `folder_id` and is never listed.
+    """
+
+    id: int
+    customer_id: str
+    name: str
+    parent_id: int | None
+    project_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+
+    @property
+    def is_project(self) -> bool:
+        return self.project_id is not None
+
+
+@dataclass(frozen=True)
+class RecipeStep:
+    """One step of a recipe: the trigger (`line` 1) or an action, through a connection or not."""
+
+    line: int
+    adapter: str
+    operation: str
+    connection_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredRecipe:
+    """A recipe of a customer: its steps (whose connections decide its jobs) and its counters."""
+
+    id: int
+    customer_id: str
+    user_id: int
+    name: str
+    folder_id: int
+    steps: tuple[RecipeStep, ...]
+    created_at: datetime
+    updated_at: datetime
+    running: bool = False
+    description: str = ""
+    job_succeeded_count: int = 0
+    job_failed_count: int = 0
+    lifetime_task_count: int = 0
+    last_run_at: datetime | None = None
+    stopped_at: datetime | None = None
+    stop_cause: str | None = None
+    consecutive_failures: int = 0
+    version_no: int = 1
+
+    @property
+    def trigger_application(self) -> str:
+        return self.steps[0].adapter
+
+    @property
+    def action_applications(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(step.adapter for step in self.steps[1:]))
+
+    @property
+    def applications(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(step.adapter for step in self.steps))
+
+    @property
+    def connection_ids(self) -> tuple[int, ...]:
+        """The connections the recipe uses (its `config`'s `account_id`s), in step order."""
+        ids = (step.connection_id for step in self.steps if step.connection_id is not None)
+        return tuple(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True)
+class StoredJobLine:
+    """One step of a job as it ran; `error` is set on the step that failed."""
+
+    recipe_line_number: int
+    adapter_name: str
+    adapter_operation: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """One run of a recipe: `id` is a string handle as Workato's, `flow_run_id` an integer."""
+
+    id: str
+    flow_run_id: int
+    recipe_id: int
+    title: str
+    started_at: datetime
+    completed_at: datetime
+    lines: tuple[StoredJobLine, ...]
+    error_parts: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error_parts is not None else "succeeded"
+
+    @property
+    def error(self) -> str | None:
+        return None if self.error_parts is None else str(self.error_parts["message"])

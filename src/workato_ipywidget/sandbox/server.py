@@ -22,12 +22,23 @@ from tornado.netutil import bind_sockets
 from ..endpoints import normalize_origin
 from ..rate_limits import RateLimits
 from ..token import TokenSigner
-from . import full_page
+from . import full_page, populate
 from .api_connections import connection_routes
 from .api_customers import customer_routes
+from .api_folders import folder_routes
+from .api_recipes import recipe_routes
 from .base import NotFoundHandler, SandboxConfig, log_request
 from .page_handlers import page_routes
-from .records import Refusal, StoredConnection, StoredCustomer, parse_connection_id
+from .recipes import TRIGGER_ERRORS_LIMIT, parse_recipe_id
+from .records import (
+    Refusal,
+    StoredConnection,
+    StoredCustomer,
+    StoredFolder,
+    StoredJob,
+    StoredRecipe,
+    parse_connection_id,
+)
 from .state import DEFAULT_CUSTOMER, SandboxState
 
 _STOP_TIMEOUT = 10.0
@@ -40,6 +51,8 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
             *page_routes(config),
             *customer_routes(config),
             *connection_routes(config),
+            *recipe_routes(config),
+            *folder_routes(config),
             (r".*", NotFoundHandler, {"config": config}),
         ],
         log_function=log_request,
@@ -62,7 +75,12 @@ class Sandbox:
     `data-silent="origin_not_allowed"` on the page's <body>.
 
     `rate_limits`: False (the default) serves every API request; True applies Workato's documented
-    limits per API token, answering 429 with `Retry-After`; a `RateLimits` sets other limits.
+    limits, one quota per endpoint family for the whole sandbox (Workato counts per Embed admin
+    workspace, whichever API token calls), answering 429 with `Retry-After`; a `RateLimits` sets
+    other limits.
+
+    `trigger_errors_limit`: a running recipe stops (stop cause ``"trigger_errors_limit"``)
+    after this many consecutive failed jobs.
 
     `redirect_pages_to`: a host name (e.g. ``"localhost"``) that page requests arriving under
     another host name are redirected to with a 302, same port, path and query; the token is
@@ -78,6 +96,7 @@ class Sandbox:
         rate_limits: bool | RateLimits = False,
         redirect_pages_to: str | None = None,
         api_token: str | None = None,
+        trigger_errors_limit: int = TRIGGER_ERRORS_LIMIT,
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int from 0 (any free port) to 65535, got {port!r}")
@@ -85,7 +104,16 @@ class Sandbox:
         self._requested_port = port
         self._allowed_origins = _normalize_allowlist(allowed_origins)
         self._rate_limits = _rate_limits(rate_limits)
-        self._state = SandboxState()
+        if (
+            isinstance(trigger_errors_limit, bool)
+            or not isinstance(trigger_errors_limit, int)
+            or trigger_errors_limit < 1
+        ):
+            raise ValueError(
+                "trigger_errors_limit is the number of consecutive failed jobs that stop a "
+                f"recipe, a whole number >= 1; got {trigger_errors_limit!r}"
+            )
+        self._state = SandboxState(trigger_errors_limit)
         self.redirect_pages_to(redirect_pages_to)
         self._vendor_id = f"sandbox-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -286,11 +314,6 @@ class Sandbox:
             runtime=runtime,
         )
 
-    def recipe_path(self, connection_id: int | str) -> str:
-        """The full-page path of the sandbox recipe that uses this connection, e.g.
-        ``"/recipes/101"``; its job history is at ``<path>/jobs``."""
-        return full_page.recipe_path(full_page.RECIPE_ID_OFFSET + self._known(connection_id))
-
     def lose_connection(self, connection_id: int | str, reason: str) -> StoredConnection:
         """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports
         it disconnected, an open page within about a second, until it is authorized again."""
@@ -320,6 +343,152 @@ class Sandbox:
 
     def _known(self, connection_id: int | str) -> int:
         return self.connection(connection_id).id
+
+    def authorize_connection(self, connection_id: int | str) -> StoredConnection:
+        """What Authorize on the connection page does: connected now, any earlier failure or
+        loss forgotten (an open page shows it within about a second)."""
+        return self._state.authorize(self._known(connection_id))
+
+    # folders, recipes and jobs
+
+    def add_folder(
+        self,
+        folder_id: int | None,
+        name: str,
+        *,
+        customer_id: str | int = DEFAULT_CUSTOMER,
+        parent_id: int | None = None,
+    ) -> StoredFolder:
+        """Add a folder to a customer's workspace (or rename one with the same id); returns it.
+
+        It goes in `parent_id`, or the customer's home folder when None: a folder directly in
+        the home folder is a project. `folder_id` None takes the next free id.
+        """
+        if folder_id is not None and (
+            isinstance(folder_id, bool) or not isinstance(folder_id, int) or folder_id <= 0
+        ):
+            raise ValueError(f"folder_id is a positive int or None, got {folder_id!r}")
+        customer = self.customer(customer_id)
+        parent = customer.folder_id if parent_id is None else parent_id
+        return self._state.folders.add(folder_id, name, customer.id, parent)
+
+    def add_recipe(
+        self,
+        recipe_id: int,
+        name: str,
+        *,
+        customer_id: str | int = DEFAULT_CUSTOMER,
+        connections: Iterable[int | str] = (),
+        running: bool = False,
+        folder_id: int | None = None,
+        trigger: str | None = None,
+    ) -> StoredRecipe:
+        """Add a recipe of `customer_id` using its `connections` (or replace one with the same
+        id, forgetting its jobs); returns it.
+
+        Its trigger is the first connection's app unless `trigger` names another adapter (a
+        connection's provider, or one that needs none such as ``"clock"``); every other
+        connection is an action. `running=True` starts it, refused (ValueError) as Workato
+        refuses a start while a connection it uses is not authorized or is lost.
+        """
+        return self._state.add_recipe(
+            recipe_id,
+            name,
+            customer_id=customer_id,
+            connections=connections,
+            running=running,
+            folder_id=folder_id,
+            trigger=trigger,
+        )
+
+    def recipe(self, recipe_id: int) -> StoredRecipe:
+        """The current state of one recipe; KeyError if the sandbox has none."""
+        found = self._state.recipes.get(parse_recipe_id(recipe_id))
+        if found is None:
+            raise KeyError(f"the sandbox has no recipe {recipe_id!r}; add it with add_recipe")
+        return found
+
+    def recipes(self, customer_id: str | int = DEFAULT_CUSTOMER) -> tuple[StoredRecipe, ...]:
+        """A customer's recipes, highest id first (as Workato lists them)."""
+        return self._state.recipes.of_customer(self.customer(customer_id).id)
+
+    def recipe_path(self, recipe_id: int) -> str:
+        """The full-page path of a sandbox recipe, e.g. ``"/recipes/101"``; its job history is
+        at ``<path>/jobs``."""
+        return full_page.recipe_path(self.recipe(recipe_id).id)
+
+    def start_recipe(self, recipe_id: int) -> StoredRecipe:
+        """Start a recipe as `PUT .../start` does; ValueError naming the broken connections
+        when one it uses is not authorized or is lost."""
+        return self._state.start_recipe(self.recipe(recipe_id).id)
+
+    def stop_recipe(self, recipe_id: int) -> StoredRecipe:
+        """Stop a recipe as `PUT .../stop` does (no stop cause)."""
+        return self._state.recipes.stop(self.recipe(recipe_id).id)
+
+    def run_jobs(self, recipe_id: int, count: int = 1) -> tuple[StoredJob, ...]:
+        """Fire a running recipe's trigger `count` times; returns the jobs, newest last.
+
+        A job succeeds when every connection the recipe uses is authorized and not lost, and
+        otherwise fails on the first step whose connection is not. After
+        `trigger_errors_limit` consecutive failures the recipe stops (fewer jobs than `count`
+        are run then).
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise ValueError(f"count is a whole number from 1 to 10000, got {count!r}")
+        return self._state.run_jobs(self.recipe(recipe_id).id, count)
+
+    def jobs(self, recipe_id: int) -> tuple[StoredJob, ...]:
+        """A recipe's jobs, newest first."""
+        return self._state.recipes.jobs(self.recipe(recipe_id).id)
+
+    def populate(
+        self,
+        customers: int,
+        *,
+        connections: tuple[int, int] = (2, 6),
+        recipes: tuple[int, int] = (0, 4),
+        broken: float = 0.05,
+        seed: int = 0,
+    ) -> tuple[StoredCustomer, ...]:
+        """Add `customers` customers in realistic states, the same ones for the same seed.
+
+        Each gets a number of connections and recipes drawn from the (low, high) ranges; a
+        `broken` share of the connections is lost, failed or never authorized, and the running
+        recipes using a lost or failed one have stopped on trigger errors after their jobs
+        failed. Customers are named ``customer-<n>`` (external id ``EXT-<seed>-<n>``).
+
+        Args:
+            customers: how many customers to add.
+            connections: the fewest and most connections a customer gets.
+            recipes: the fewest and most recipes a customer gets (each uses one or two of its
+                connections).
+            broken: the share of connections that are not connected, from 0 to 1.
+            seed: the random seed: the same seed fills the same states.
+
+        Returns:
+            The customers added.
+        """
+        if isinstance(customers, bool) or not isinstance(customers, int) or customers < 0:
+            raise ValueError(f"customers is a whole number >= 0, got {customers!r}")
+        if isinstance(broken, bool) or not isinstance(broken, int | float) or not 0 <= broken <= 1:
+            raise ValueError(f"broken is a share of connections from 0 to 1, got {broken!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed is an int, got {seed!r}")
+        return populate.fill(
+            self._state,
+            customers,
+            connections=populate.Spread.of("connections", connections),
+            recipes=populate.Spread.of("recipes", recipes),
+            broken=float(broken),
+            seed=seed,
+        )
+
+    @property
+    def rows_touched(self) -> int:
+        """How many stored records (customers, connections, folders, recipes, jobs) requests
+        have read so far: tests compare it before and after a request to bound its work."""
+        return self._state.rows_touched
 
     @property
     def seen_jti(self) -> frozenset[str]:

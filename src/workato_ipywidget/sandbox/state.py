@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -22,10 +23,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from .folders import FolderStore
+from .recipes import TRIGGER_ERRORS_LIMIT, RecipeRefused, RecipeStore, parse_recipe_id, recipe_steps
 from .records import (
     Refusal,
     StoredConnection,
     StoredCustomer,
+    StoredJob,
+    StoredRecipe,
     now,
     parse_connection_id,
     provider_title,
@@ -45,7 +50,8 @@ AUTHORIZATION_STATUSES = frozenset({"success", "failed", "exception"})
 """Workato's `authorization_status` values besides null (never authorized, or disconnected)."""
 
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9._~-]+")
-_FIRST_FOLDER = 1001
+FIRST_CREATED_CUSTOMER = 100_001
+"""Customers created through the API get integer ids from here (Workato's ids are integers)."""
 
 
 def _digest(secret: str) -> bytes:
@@ -65,6 +71,43 @@ def _customer_key(customer_id: object) -> str:
     return key
 
 
+def _user_id(customer: StoredCustomer) -> int:
+    """The Workato user id of a customer's workspace: its id when numeric, else derived."""
+    if customer.id.isdigit():
+        return int(customer.id)
+    return int.from_bytes(hashlib.sha256(customer.id.encode()).digest()[:4], "big")
+
+
+_CUSTOMER_FIELDS = {
+    "notification_email": str,
+    "plan_id": str,
+    "origin_url": str,
+    "in_trial": bool,
+}
+
+
+def _check_customer_fields(name: object, external_id: object, fields: dict[str, Any]) -> None:
+    """Refuse a customer property of the wrong type, naming it and what it takes."""
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError(f"a customer's name is a non-empty str, got {name!r}")
+    if external_id is not None and (not isinstance(external_id, str) or not external_id):
+        raise ValueError(
+            f"an external id is a non-empty str (the id in your own system), got {external_id!r}"
+        )
+    for key, value in fields.items():
+        if key in ("name", "external_id"):
+            continue
+        kind = _CUSTOMER_FIELDS.get(key)
+        if kind is None:
+            raise ValueError(
+                f"unknown customer field {key!r}; expected {', '.join(sorted(_CUSTOMER_FIELDS))}"
+            )
+        if value is not None and not isinstance(value, kind):
+            raise ValueError(f"{key} must be a {kind.__name__} or null, got {value!r}")
+        if key == "plan_id" and value is None:
+            raise ValueError("plan_id cannot be cleared; give another plan id")
+
+
 def _provider(provider: object) -> str:
     if not isinstance(provider, str) or not provider.strip():
         raise ValueError(
@@ -76,18 +119,26 @@ def _provider(provider: object) -> str:
 class SandboxState:
     """Everything the sandbox remembers, guarded by one lock."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, trigger_errors_limit: int = TRIGGER_ERRORS_LIMIT) -> None:
+        self._lock = threading.RLock()
         self._vendor_keys: dict[str, RSAPublicKey] = {}
         self._connections: dict[int, StoredConnection] = {}
+        self._customer_connections: dict[str, dict[int, None]] = {}  # an ordered set per customer
+        self._external_ids: dict[str, str] = {}  # a customer's external id -> its id
+        self._next_connection = 1
+        self._next_customer = FIRST_CREATED_CUSTOMER
+        self.folders = FolderStore(self._lock)
+        self.recipes = RecipeStore(self._lock, trigger_errors_limit)
+        self.touched = 0
+        """Customers and connections read to answer requests: a bound on work, for tests."""
         self._seen_jti: set[str] = set()
         self._jti_expiry: list[tuple[float, str]] = []  # a heap: when each seen token expires
         self._grants: dict[bytes, tuple[int, float]] = {}  # by the SHA-256 of the secret
         self._refusals: deque[Refusal] = deque(maxlen=MAX_REFUSALS)
         self._customers: dict[str, StoredCustomer] = {}
+        self._customer_order: list[str] = []  # ids in the order added, for paging by slice
         self._inputs: dict[int, dict[str, Any]] = {}  # kept, never answered, as Workato does
         self._version = 0
-        self._next_folder = _FIRST_FOLDER
         self._requests: dict[str, deque[float]] = {}
         self._page_host: str | None = None
         self.add_customer(DEFAULT_CUSTOMER, name="ACME", external_id=None)
@@ -131,43 +182,75 @@ class SandboxState:
     # customers
 
     def add_customer(
-        self, customer_id: object, name: str | None, external_id: str | None
+        self, customer_id: object, name: str | None, external_id: str | None, **fields: Any
     ) -> StoredCustomer:
-        """Add a customer, or rename one with the same id (its connections stay)."""
+        """Add a customer, or rename one with the same id (its connections stay).
+
+        `fields` are the other managed-user properties (notification_email, plan_id,
+        origin_url, in_trial).
+        """
         key = _customer_key(customer_id)
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise ValueError(f"a customer's name is a non-empty str, got {name!r}")
-        if external_id is not None and (not isinstance(external_id, str) or not external_id):
-            raise ValueError(
-                "an external id is a non-empty str (the id in your own system), got "
-                f"{external_id!r}"
-            )
+        _check_customer_fields(name, external_id, fields)
         with self._lock:
-            clash = next(
-                (
-                    c
-                    for c in self._customers.values()
-                    if external_id and c.external_id == external_id
-                ),
-                None,
-            )
-            if clash is not None and clash.id != key:
-                raise ValueError(
-                    f"customer {clash.id!r} already has the external id {external_id!r}; "
-                    "external ids name one customer each"
-                )
-            stamp = now()
             old = self._customers.get(key)
             if old is None:
-                customer = StoredCustomer(
-                    key, name or key, external_id, self._next_folder, stamp, stamp
-                )
-                self._next_folder += 1
+                stamp = now()
+                customer = StoredCustomer(key, key, None, self.folders.new_home(key), stamp, stamp)
             else:
-                customer = replace(
-                    old, name=name or old.name, external_id=external_id, updated_at=stamp
-                )
-            self._customers[key] = customer
+                customer = old
+            changes: dict[str, Any] = {"name": name or customer.name, **fields}
+            return self._put_customer(customer, changes | {"external_id": external_id})
+
+    def create_customer(self, **fields: Any) -> StoredCustomer:
+        """A new customer with the next free integer id, as `POST /api/managed_users` makes."""
+        with self._lock:
+            while str(self._next_customer) in self._customers:
+                self._next_customer += 1
+            key = str(self._next_customer)
+            return self.add_customer(
+                key, fields.pop("name"), fields.pop("external_id", None), **fields
+            )
+
+    def update_customer(self, customer_id: str, **fields: Any) -> StoredCustomer:
+        """Change only the given properties of a customer; None clears an optional one."""
+        _check_customer_fields(fields.get("name"), fields.get("external_id"), fields)
+        if "name" in fields and fields["name"] is None:
+            raise ValueError("name cannot be cleared: a customer needs a name")
+        with self._lock:
+            return self._put_customer(self._customers[customer_id], fields)
+
+    def _put_customer(self, customer: StoredCustomer, changes: dict[str, Any]) -> StoredCustomer:
+        """Store `customer` with `changes`, keeping external ids unique; the lock is held."""
+        external_id = changes.get("external_id", customer.external_id)
+        owner = self._external_ids.get(external_id) if external_id else None
+        if owner is not None and owner != customer.id:
+            raise ValueError(
+                f"customer {owner!r} already has the external id {external_id!r}; "
+                "external ids name one customer each"
+            )
+        updated = replace(customer, **changes, updated_at=now())
+        if customer.id not in self._customers:
+            self._customer_order.append(customer.id)
+        elif customer.external_id:
+            self._external_ids.pop(customer.external_id, None)
+        if updated.external_id:
+            self._external_ids[updated.external_id] = updated.id
+        self._customers[updated.id] = updated
+        self._customer_connections.setdefault(updated.id, {})
+        return updated
+
+    def delete_customer(self, customer_id: str) -> StoredCustomer:
+        """Forget a customer with its connections, folders and recipes."""
+        with self._lock:
+            customer = self._customers.pop(customer_id)
+            self._customer_order.remove(customer_id)
+            if customer.external_id:
+                self._external_ids.pop(customer.external_id, None)
+            for connection_id in self._customer_connections.pop(customer_id, {}):
+                self._connections.pop(connection_id, None)
+                self._inputs.pop(connection_id, None)
+            self.folders.drop_customer(customer.folder_id)
+            self.recipes.drop_customer(customer_id)
             return customer
 
     def customer(self, reference: str) -> StoredCustomer | None:
@@ -175,15 +258,21 @@ class SandboxState:
         external id (an id wins when both could match). `reference` is as sent (encoded)."""
         decoded = urllib.parse.unquote(reference)
         with self._lock:
+            self.touched += 1
             found = self._customers.get(reference) or self._customers.get(decoded)
             if found is None and decoded.startswith("E") and len(decoded) > 1:
-                wanted = decoded[1:]
-                found = next((c for c in self._customers.values() if c.external_id == wanted), None)
+                owner = self._external_ids.get(decoded[1:])
+                found = None if owner is None else self._customers.get(owner)
             return found
 
-    def customers(self) -> tuple[StoredCustomer, ...]:
+    def customers(self, window: slice | None = None) -> tuple[StoredCustomer, ...]:
+        """Every customer in the order added, or the `window` of them a page asks for."""
         with self._lock:
-            return tuple(self._customers.values())
+            if window is None:
+                return tuple(self._customers.values())
+            found = tuple(self._customers[key] for key in self._customer_order[window])
+            self.touched += len(found)
+            return found
 
     # connections
 
@@ -197,8 +286,8 @@ class SandboxState:
         customer_id = fields.pop("customer_id", DEFAULT_CUSTOMER)
         with self._lock:
             connection = self._new(connection_id, customer_id, provider, fields, connected)
-            self._connections[connection.id] = connection
-            self._inputs.pop(connection.id, None)
+            self._forget_connection(connection_id)
+            self._store_connection(connection)
             return connection
 
     def create_connection(
@@ -210,12 +299,27 @@ class SandboxState:
         if user_input is not None and not isinstance(user_input, dict):
             raise ValueError("input must be an object of the connection's settings")
         with self._lock:
-            next_id = max(self._connections, default=0) + 1
-            connection = self._new(next_id, customer_id, provider, fields, connected=False)
-            self._connections[connection.id] = connection
+            connection = self._new(
+                self._next_connection, customer_id, provider, fields, connected=False
+            )
+            self._store_connection(connection)
             if user_input is not None:
                 self._inputs[connection.id] = dict(user_input)
             return connection
+
+    def _store_connection(self, connection: StoredConnection) -> None:
+        """Keep a new connection, indexed by its customer; the lock is held."""
+        self._connections[connection.id] = connection
+        self._customer_connections.setdefault(connection.customer_id, {})[connection.id] = None
+        self._next_connection = max(self._next_connection, connection.id + 1)
+
+    def _forget_connection(self, connection_id: int) -> StoredConnection | None:
+        """Drop a connection and its index entry; the lock is held."""
+        self._inputs.pop(connection_id, None)
+        old = self._connections.pop(connection_id, None)
+        if old is not None:
+            self._customer_connections.get(old.customer_id, {}).pop(connection_id, None)
+        return old
 
     def update_connection(self, connection_id: int, **fields: Any) -> StoredConnection:
         """Change the given fields of a connection (name, folder, parent, external id, input)."""
@@ -231,18 +335,31 @@ class SandboxState:
 
     def delete_connection(self, connection_id: int) -> StoredConnection:
         with self._lock:
-            self._inputs.pop(connection_id, None)
-            return self._connections.pop(connection_id)
+            found = self._forget_connection(connection_id)
+            if found is None:
+                raise KeyError(connection_id)
+            return found
 
     def connection(self, connection_id: int) -> StoredConnection | None:
         with self._lock:
+            self.touched += 1
             return self._connections.get(connection_id)
 
     def connections(self, customer_id: str | None = None) -> tuple[StoredConnection, ...]:
-        """Every connection (of one customer, when given), by id."""
+        """Every connection (of one customer, when given: read from its index), by id."""
         with self._lock:
-            found = (self._connections[key] for key in sorted(self._connections))
-            return tuple(c for c in found if customer_id is None or c.customer_id == customer_id)
+            if customer_id is None:
+                return tuple(self._connections[key] for key in sorted(self._connections))
+            ids = self._customer_connections.get(customer_id, {})
+            self.touched += len(ids)
+            return tuple(self._connections[key] for key in sorted(ids))
+
+    @property
+    def rows_touched(self) -> int:
+        """Every record read to answer requests so far (customers, connections, folders,
+        recipes, jobs): what a test counts to bound the work of one request."""
+        with self._lock:
+            return self.touched + self.folders.touched + self.recipes.touched
 
     def authorize(self, connection_id: int) -> StoredConnection:
         """The page's Authorize: connected now, any earlier failure or loss forgotten."""
@@ -375,6 +492,80 @@ class SandboxState:
             )
         if parent_id == connection.id:
             raise ValueError("a connection cannot be its own parent")
+
+    # recipes and folders: the stores keep them, this checks them against customers and
+    # connections
+
+    def add_recipe(
+        self,
+        recipe_id: object,
+        name: object,
+        *,
+        customer_id: object,
+        connections: Iterable[int | str],
+        running: bool,
+        folder_id: int | None,
+        trigger: str | None,
+    ) -> StoredRecipe:
+        """Add (or replace) a recipe of the customer using its `connections`, in `folder_id`
+        (a folder of the customer; its home folder when None)."""
+        key = parse_recipe_id(recipe_id)
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a recipe's name is a non-empty string, got {name!r}")
+        if isinstance(connections, str | int):
+            connections = [connections]
+        with self._lock:
+            customer = self._customer_of(customer_id)
+            used = [self._connection_of(customer, c) for c in connections]
+            folder = customer.folder_id if folder_id is None else folder_id
+            found = self.folders.get(folder)
+            if found is None or found.customer_id != customer.id:
+                raise ValueError(
+                    f"folder_id {folder_id} is not a folder of customer {customer.id!r}; add it "
+                    "first with Sandbox.add_folder, or leave it out for the home folder"
+                )
+            stamp = now()
+            recipe = StoredRecipe(
+                id=key,
+                customer_id=customer.id,
+                user_id=_user_id(customer),
+                name=name,
+                folder_id=folder,
+                steps=recipe_steps(used, trigger),
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            self.recipes.add(recipe)
+            if running:
+                try:
+                    return self.recipes.start(key, self._connections.get)
+                except RecipeRefused:
+                    self.recipes.drop(key)
+                    raise
+            return recipe
+
+    def _connection_of(
+        self, customer: StoredCustomer, connection_id: int | str
+    ) -> StoredConnection:
+        found = self._connections.get(parse_connection_id(connection_id))
+        if found is None or found.customer_id != customer.id:
+            raise ValueError(
+                f"customer {customer.id!r} has no connection {connection_id!r}; a recipe uses "
+                "its own customer's connections (Sandbox.add_connection(..., customer_id=...))"
+            )
+        return found
+
+    def start_recipe(self, recipe_id: int) -> StoredRecipe:
+        """Start a recipe; `RecipeRefused` when a connection it uses is broken."""
+        return self.recipes.start(recipe_id, self._lookup)
+
+    def run_jobs(self, recipe_id: int, count: int) -> tuple[StoredJob, ...]:
+        """Run a running recipe's trigger `count` times."""
+        return self.recipes.run(recipe_id, count, self._lookup)
+
+    def _lookup(self, connection_id: int) -> StoredConnection | None:
+        with self._lock:
+            return self._connections.get(connection_id)
 
     # rate limits
 
