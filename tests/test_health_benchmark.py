@@ -21,3 +21,4 @@ def test_the_health_benchmark_reports_its_four_figures() -> None:
         assert figure.value.median > 0
     assert figures[0].target == ">= 0.9"
     assert figures[1].ratio is not None
+    assert any(note.endswith("0 answered 429") for note in figures[0].notes)

@@ -253,15 +253,23 @@ def health(
     try:
         with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
             _, make_source = scan_clients(api)
-            scan = HealthScan(
-                make_source(),
-                include_recipes=not no_recipes,
-                concurrency=check_concurrency(concurrency),
-                on_total=on_total,
-                on_row=on_row,
-            )
+
+            async def scan_all() -> None:
+                source = make_source()  # on this loop, where its connections then live
+                scan = HealthScan(
+                    source,
+                    include_recipes=not no_recipes,
+                    concurrency=check_concurrency(concurrency),
+                    on_total=on_total,
+                    on_row=on_row,
+                )
+                try:
+                    await scan.run()
+                finally:
+                    await source.aclose()
+
             try:
-                asyncio.run(scan.run())
+                asyncio.run(scan_all())
             finally:
                 if bar:
                     bar[0].__exit__(None, None, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import queue
@@ -144,6 +145,7 @@ class AccountHealth(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         self._sync_api, self._make_source = scan_clients(api)
+        self._owns_sync = self._sync_api is not api
         if signer is not None and token_provider is not None:
             raise TypeError(
                 "AccountHealth takes one way to get tokens for an opened customer's pages: "
@@ -362,13 +364,20 @@ class AccountHealth(anywidget.AnyWidget):
         return pandas.DataFrame(data, columns=list(_FRAME_COLUMNS))
 
     def close(self) -> None:
-        """Stop scanning, close every opened panel, and the scan's thread."""
+        """Stop scanning, close every opened panel, the scan's client and its thread."""
         self._closed = True
-        if getattr(self, "_loop", None) is not None:
+        loop: ScanLoop | None = getattr(self, "_loop", None)
+        if loop is not None:
             self.stop()
-            self._loop.close()
+            source = self._source
+            if source is not None:
+                with contextlib.suppress(Exception):
+                    loop.submit(_closing(source)).result(5)
+            loop.close()
         for panel in list(getattr(self, "_panels", {}).values()):
             panel.close()
+        if getattr(self, "_owns_sync", False):
+            self._sync_api.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -569,6 +578,10 @@ class AccountHealth(anywidget.AnyWidget):
                 self._start(deliver=deliver)
 
         self._timer = asyncio.get_running_loop().call_later(self._refresh_every, again)
+
+
+async def _closing(source: AsyncSource) -> None:
+    await source.aclose()
 
 
 def _call_now(call: Callable[[], object]) -> None:

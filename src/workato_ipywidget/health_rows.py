@@ -19,7 +19,7 @@ from .connection_state import RowStatus
 from .protocol import MAX_ERROR_TEXT, clean_text
 
 if TYPE_CHECKING:  # api.py imports httpx: loaded only by those who built a client
-    from .records import Connection, Customer
+    from .records import Connection, Customer, Recipe
 
 __all__ = [
     "CONNECTION_STATES",
@@ -78,7 +78,7 @@ class CustomerHealth:
 
     customer: Customer
     connections: tuple[Connection, ...] = ()
-    stopped_recipes: tuple[Any, ...] | None = None
+    stopped_recipes: tuple[Recipe, ...] | None = None
     error: str | None = None
     read_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc), compare=False)
 
@@ -141,10 +141,7 @@ class CustomerHealth:
             recipe = self.stopped_recipes[0]
             more = len(self.stopped_recipes) - 1
             also = f" (and {more} more)" if more else ""
-            return _capped(
-                f"Recipe {getattr(recipe, 'name', '?')!r} stopped after repeated trigger "
-                f"errors{also}"
-            )
+            return _capped(f"Recipe {recipe.name!r} stopped after repeated trigger errors{also}")
         if worst is not None:
             return _capped(f"{worst.name}: never authorized")
         return None
@@ -162,7 +159,7 @@ class CustomerHealth:
 def health_row(
     customer: Customer,
     connections: Sequence[Connection],
-    recipes: Sequence[Any] | None = None,
+    recipes: Sequence[Recipe] | None = None,
 ) -> CustomerHealth:
     """A row from one customer's reads; `recipes` are its recipes stopped on errors (or any
     recipes: only those `stopped_on_errors` are kept), None when not read."""
@@ -177,11 +174,9 @@ def read_failed_row(customer: Customer, error: str) -> CustomerHealth:
     return CustomerHealth(customer=customer, error=_capped(error))
 
 
-def stopped_on_errors(recipe: Any) -> bool:
+def stopped_on_errors(recipe: Recipe) -> bool:
     """A recipe Workato stopped after consecutive trigger errors (and that is still stopped)."""
-    return getattr(recipe, "stop_cause", None) == STOPPED_ON_ERRORS and not getattr(
-        recipe, "running", False
-    )
+    return recipe.stop_cause == STOPPED_ON_ERRORS and not recipe.running
 
 
 def sort_key(row: CustomerHealth) -> tuple[int, str, str]:

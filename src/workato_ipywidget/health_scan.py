@@ -29,7 +29,7 @@ from .health_rows import STOPPED_ON_ERRORS, CustomerHealth, health_row, read_fai
 
 if TYPE_CHECKING:
     from .api import EmbeddedApi
-    from .records import Connection, Customer
+    from .records import Connection, Customer, Recipe
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -62,7 +62,9 @@ class AsyncSource(Protocol):
 
     def recipes(
         self, customer_id: Any, *, stop_cause: str | None = None
-    ) -> Awaitable[list[Any]]: ...
+    ) -> Awaitable[list[Recipe]]: ...
+
+    def aclose(self) -> Awaitable[None]: ...
 
 
 def check_concurrency(value: object) -> int:
@@ -214,7 +216,7 @@ class HealthScan:
                 )
                 return read_failed_row(customer, text)
         connections = cast("list[Connection]", results[0])
-        recipes = cast("list[Any]", results[1]) if self._recipes else None
+        recipes = cast("list[Recipe]", results[1]) if self._recipes else None
         return health_row(customer, connections, recipes)
 
 
@@ -281,37 +283,33 @@ class ScanLoop:
 
 
 def scan_clients(api: object) -> tuple[EmbeddedApi, Callable[[], AsyncSource]]:
-    """The sync client that opened panels use, and a maker of the async source a scan reads
-    through (called on the scan's own loop, where it is used), both sharing one rate limiter.
+    """The sync client that opened panels use, and a maker of the async client a scan reads
+    through (called on the scan's own loop, where its connection pool then lives), all sharing
+    `api`'s pacer and stats, so that scans and panels draw on one budget.
+
+    Args:
+        api: an `EmbeddedApi` or `AsyncEmbeddedApi`.
+
+    Returns:
+        The sync client (`api` itself when it is one) and the maker.
 
     Raises:
         TypeError: `api` is not an Embedded API client.
     """
-    from .api import EmbeddedApi
+    from .api import AsyncEmbeddedApi, EmbeddedApi
 
     if isinstance(api, EmbeddedApi):
         sync = api
-        return sync, lambda: _ThreadedSource(sync)
-    raise TypeError(
-        "api must be an EmbeddedApi or AsyncEmbeddedApi (the scan reads customers and their "
-        f"connections through it), got {type(api).__name__}"
-    )
+    elif isinstance(api, AsyncEmbeddedApi):
+        sync = api.twin(EmbeddedApi)
+    else:
+        raise TypeError(
+            "api must be an EmbeddedApi or AsyncEmbeddedApi (the scan reads customers and their "
+            f"connections through it), got {type(api).__name__}"
+        )
+    source = api
 
+    def make() -> AsyncSource:
+        return source.twin(AsyncEmbeddedApi)
 
-class _ThreadedSource:
-    """Stand-in until AsyncEmbeddedApi lands: the sync client's reads on worker threads."""
-
-    def __init__(self, api: EmbeddedApi) -> None:
-        self._api = api
-
-    async def customers(self) -> list[Any]:
-        return await asyncio.to_thread(self._api.customers)
-
-    async def connections(self, customer_id: Any) -> list[Any]:
-        return await asyncio.to_thread(self._api.connections, customer_id)
-
-    async def recipes(self, customer_id: Any, *, stop_cause: str | None = None) -> list[Any]:
-        read = getattr(self._api, "recipes", None)
-        if read is None:
-            return []
-        return await asyncio.to_thread(read, customer_id, stop_cause=stop_cause)
+    return sync, make

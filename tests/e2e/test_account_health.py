@@ -30,10 +30,10 @@ def show_health(
 ) -> NotebookPage:
     setup = (
         "from pathlib import Path\n"
-        "from workato_ipywidget import AccountHealth, EmbeddedApi, TokenSigner\n"
+        "from workato_ipywidget import AccountHealth, EmbeddedApi, RateLimits, TokenSigner\n"
         f"signer = TokenSigner({VENDOR_ID!r}, {str(key_file)!r})\n"
         f"api = EmbeddedApi(Path({str(token_file)!r}).read_text(), base_url={sandbox.base_url!r},"
-        " max_retries=10)\n"
+        f" rate_limits={LIMITS!r})\n"
         "health = AccountHealth(api, signer=signer, include_recipes=False)\n"
         "changes = []\n"
         "health.on_change(lambda old, new: changes.append([new.key, new.state]))\n"
@@ -88,5 +88,6 @@ def test_rows_appear_while_the_scan_runs_and_a_repair_in_a_customers_panel_chang
     changes = notebook.kernel.wait_until("changes", lambda c: c[-1:] == [["c005", "healthy"]])
     assert {key for key, _ in changes} == {"c005"}
     assert notebook.kernel.value("[r.key for r in health.problems]") == ["c003"]
+    assert notebook.kernel.value("api.stats.rate_limited") == 0
     repaired = [c for c in sandbox.connections if c.customer_id == "c005" and c.provider == "slack"]
     assert [c.connected for c in repaired] == [True]
