@@ -16,6 +16,7 @@ from health_accounts import expected_states, fleet
 
 from workato_ipywidget import (
     AccountHealth,
+    AsyncEmbeddedApi,
     AuthenticationError,
     ConnectionsPanel,
     EmbeddedApi,
@@ -161,6 +162,23 @@ def test_a_customer_whose_reads_fail_is_a_row_with_its_error(sandbox: Sandbox, m
     assert all("429" in (row.error or "") for row in failed)
     assert all(row.has_problem and row.connections == () for row in failed)
     assert health.progress["state"] == "done"
+
+
+def test_an_async_client_is_taken_and_scans_and_panels_count_against_its_budget(
+    sandbox: Sandbox, closing: Callable[[Any], Any]
+) -> None:
+    api = AsyncEmbeddedApi(sandbox.api_token, base_url=sandbox.base_url, max_retries=0)
+    health = closing(AccountHealth(api, signer=sandbox.signer, include_recipes=False))
+
+    rows = health.scan()
+    scanned = api.stats.requests
+    panel = health.expand("c003")
+
+    assert len(rows) == 13
+    assert {c.id for c in panel.connections} == {c.id for c in by_id(rows)["c003"].connections}
+    # The scan's and the panel's clients are twins of `api`: one pacer, one count.
+    assert scanned == 1 + 13
+    assert api.stats.requests > scanned
 
 
 def test_a_refused_api_token_stops_the_scan_with_a_clear_error(

@@ -18,8 +18,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -35,6 +37,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "AsyncSource",
     "HealthScan",
+    "InFlight",
     "ScanLoop",
     "ScanProgress",
     "check_concurrency",
@@ -174,10 +177,16 @@ class HealthScan:
 
     async def _read_all(self, customers: Sequence[Customer]) -> None:
         pending = iter(customers)  # shared by the readers; each takes the next customer
+        gate = InFlight(_list_rate(self._api), self._concurrency)
 
         async def reader() -> None:
             for customer in pending:
-                row = await self._read_one(customer)
+                await gate.enter()
+                began = time.monotonic()
+                try:
+                    row = await self._read_one(customer)
+                finally:
+                    gate.leave(time.monotonic() - began)
                 self._read += 1
                 if self._first_read is None:
                     self._first_read = time.monotonic()
@@ -218,6 +227,50 @@ class HealthScan:
         connections = cast("list[Connection]", results[0])
         recipes = cast("list[Recipe]", results[1]) if self._recipes else None
         return health_row(customer, connections, recipes)
+
+
+class InFlight:
+    """How many customers to read at once: Little's law, the limit's rate times the round trip.
+
+    Reading more at once than `rate * round trip` cannot go faster: the extra requests wait in
+    the client's limiter and then leave together when its window opens, a burst that queues at
+    the server and lengthens every round trip after it. So the gate lets through twice what the
+    limit's rate needs at the shortest recent round trip (the one without waits), plus two, and
+    at most `cap`; until a round trip is known, `cap`.
+    """
+
+    RECENT = 64
+
+    def __init__(self, rate: float | None, cap: int) -> None:
+        self._rate = rate
+        self._cap = cap
+        self._count = 0
+        self._trips: deque[float] = deque(maxlen=self.RECENT)
+        self._changed = asyncio.Event()
+
+    @property
+    def target(self) -> int:
+        if self._rate is None or not self._trips:
+            return self._cap
+        return max(1, min(self._cap, math.ceil(self._rate * min(self._trips) * 2) + 2))
+
+    async def enter(self) -> None:
+        while self._count >= self.target:
+            self._changed.clear()
+            await self._changed.wait()
+        self._count += 1
+
+    def leave(self, seconds: float) -> None:
+        self._count -= 1
+        self._trips.append(seconds)
+        self._changed.set()
+
+
+def _list_rate(api: object) -> float | None:
+    """Connection lists a second that the client's limits allow, when it says."""
+    limits = getattr(api, "rate_limits", None)
+    per_second = getattr(limits, "per_second", None)
+    return float(per_second("list_connections")) if callable(per_second) else None
 
 
 class ScanLoop:
