@@ -16,10 +16,13 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "imports", "bundle", "sandbox", "health", "latency", "storm", "memory", "first",
-    "panel",
+    "signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "health", "hub",
+    "latency", "storm", "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
-GROUPS = {"browser": ("latency", "storm", "memory", "first", "panel"), "all": BENCHMARKS}
+GROUPS = {
+    "browser": ("latency", "storm", "memory", "first", "panel", "panel_recipes"),
+    "all": BENCHMARKS,
+}
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -53,11 +56,16 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "imports", "bundle", "sandbox", "health"):
+    for name in ("signing", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "health"):
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])
             figures += module.run(settings)
+    if "hub" in selected:
+        from . import hub  # a real JupyterHub with five users' servers and kernels
+
+        print("running hub (token service from users' kernels) on a JupyterHub ...", flush=True)
+        figures += hub.run(settings)
     parts = tuple(name for name in ("latency", "storm", "memory") if name in selected)
     if parts:
         from . import browser  # Playwright and the e2e harness, only when needed
@@ -74,6 +82,11 @@ def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
 
         print("running panel (ConnectionsPanel vs separate widgets) in JupyterLab ...", flush=True)
         figures += panel.run(settings)
+    if "panel_recipes" in selected:
+        from . import panel_recipes
+
+        print("running panel_recipes (the panel with and without recipes) ...", flush=True)
+        figures += panel_recipes.run(settings)
     return figures
 
 

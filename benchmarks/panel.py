@@ -22,6 +22,19 @@ from .measure import Figure, Settings, ratios, summarize
 TARGET = 0.25
 VARIANTS = ("panel", "widgets")
 
+OUTPUT_CELL = """out = ipywidgets.Output()
+display(out)
+shown = []
+
+def clear():
+    out.clear_output()
+    for widget in shown:
+        widget.close()
+    shown.clear()
+    gc.collect()
+"""
+"""Kernel code: an Output the shown widgets go to, and `clear()` to close them again."""
+
 SETUP_CELL = """
 import gc, time
 import ipywidgets
@@ -40,17 +53,7 @@ for n in range(1, SIZE + 1):
 api = EmbeddedApi(sandbox.api_token, base_url=sandbox.base_url)
 OPTIONS = dict(signer=sandbox.signer, customer_id="acme", base_url=sandbox.base_url,
                diagnose_after=None)
-out = ipywidgets.Output()
-display(out)
-shown = []
-
-def clear():
-    out.clear_output()
-    for widget in shown:
-        widget.close()
-    shown.clear()
-    gc.collect()
-
+{output}
 def build(variant):
     clear()
     started = time.perf_counter()
@@ -69,37 +72,46 @@ def show():
 
 # In the notebook page: resolve when every row (panel) or every status line (widgets) shows an
 # API status, timed on the page's clock at the first mutation after which it holds.
-WATCH_JS = """() => {
-  const API = new Set(["connected", "disconnected", "error"]);
-  const done = {
+DONE_JS = """{
     panel: (n) => document.querySelector(".workato-panel[data-live='true']") !== null &&
       document.querySelectorAll("tr.workato-panel-row .workato-badge[data-status]").length === n,
     widgets: (n) => {
+      const API = new Set(["connected", "disconnected", "error"]);
       const lines = document.querySelectorAll(".workato-connection-status");
       return lines.length === n && [...lines].every((line) => API.has(line.dataset.status));
     },
-  };
-  window.benchWatch = (variant, n) => {
+  }"""
+
+
+def watch_js(done: str) -> str:
+    """A page script that defines `benchWatch(variant, n)`: it sets `window.benchDone` (the
+    page's clock) at the first DOM mutation after which `done[variant](n)` holds."""
+    return f"""() => {{
+  const done = {done};
+  window.benchWatch = (variant, n) => {{
     window.benchDone = null;
-    const check = () => {
-      if (window.benchDone === null && done[variant](n)) {
+    const check = () => {{
+      if (window.benchDone === null && done[variant](n)) {{
         window.benchDone = performance.timeOrigin + performance.now();
         observer.disconnect();
-      }
-    };
+      }}
+    }};
     const observer = new MutationObserver(check);
     observer.observe(document.body,
-      { subtree: true, childList: true, attributes: true, characterData: true });
+      {{ subtree: true, childList: true, attributes: true, characterData: true }});
     check();
-  };
-}"""
+  }};
+}}"""
+
+
+WATCH_JS = watch_js(DONE_JS)
 
 EMPTY_JS = "() => !document.querySelector('.workato-panel, .workato-frame')"
 
 
 def run(settings: Settings) -> list[Figure]:
     size = settings.panel_size
-    with lab_notebook([SETUP_CELL.format(size=size)]) as (page, notebook):
+    with lab_notebook([SETUP_CELL.format(size=size, output=OUTPUT_CELL)]) as (page, notebook):
         kernel = notebook.kernel
         page.evaluate(WATCH_JS)
         cdp = page.context.new_cdp_session(page)

@@ -19,9 +19,10 @@ import {
   parseFrontendCommand,
   safeSend,
   statusLine,
+  watchKernel,
   type FrameHost,
 } from "./bridge";
-import { FakeScheduler } from "./testing";
+import { FakeKernel, FakeModel, FakeScheduler } from "./testing";
 
 const ORIGIN = "https://workato.com";
 const TRUSTED: ReadonlySet<string> = new Set([ORIGIN]);
@@ -638,6 +639,37 @@ describe("KernelWait", () => {
     }
   });
 
+  test("a probe goes offline unless answered within the wait; lost() goes at once", () => {
+    vi.useFakeTimers();
+    try {
+      const onOffline = vi.fn();
+      const wait = new KernelWait(1000, onOffline);
+      wait.start();
+      wait.answered();
+      wait.probe();
+      wait.answered(); // a live kernel answered the ping
+      vi.advanceTimersByTime(5000);
+      expect([wait.hasAnswered, wait.isOffline]).toEqual([true, false]);
+      wait.probe();
+      vi.advanceTimersByTime(1000);
+      expect([wait.hasAnswered, wait.isOffline, onOffline.mock.calls.length]).toEqual([false, true, 1]);
+      wait.lost(); // already offline: nothing more
+      expect(onOffline).toHaveBeenCalledTimes(1);
+      const gone = new KernelWait(1000, onOffline);
+      gone.start();
+      gone.answered();
+      gone.lost();
+      expect([gone.isOffline, gone.text("widget"), onOffline.mock.calls.length]).toEqual([
+        true,
+        noKernelText("widget"),
+        2,
+      ]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test("an answer in time, a re-arm or dispose leave no timer and no offline call", () => {
     vi.useFakeTimers();
     try {
@@ -657,6 +689,38 @@ describe("KernelWait", () => {
       expect(vi.getTimerCount()).toBe(0);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe("watchKernel", () => {
+  test("a dead comm asks, a restarting or dead kernel says gone, other statuses nothing", () => {
+    const model = new FakeModel({});
+    const kernel = new FakeKernel();
+    model.widget_manager.kernel = kernel;
+    const seen: boolean[] = [];
+    const stop = watchKernel(model, (gone) => seen.push(gone));
+    model.trigger("comm_live_update");
+    for (const status of ["busy", "idle", "starting", "restarting", "autorestarting", "dead"]) {
+      kernel.status(status);
+    }
+    expect(seen).toEqual([false, true, true, true]);
+    stop();
+    kernel.status("dead");
+    model.trigger("comm_live_update");
+    expect(seen).toHaveLength(4);
+    expect([kernel.listeners, model.listenerCount()]).toEqual([0, 0]);
+  });
+
+  test("a manager without a kernel, or of another shape, still reports the comm", () => {
+    for (const manager of [undefined, null, {}, { kernel: 3 }, { kernel: { statusChanged: {} } }]) {
+      const model = new FakeModel({});
+      (model as { widget_manager: unknown }).widget_manager = manager;
+      const seen: boolean[] = [];
+      const stop = watchKernel(model, (gone) => seen.push(gone));
+      model.trigger("comm_live_update");
+      stop();
+      expect(seen).toEqual([false]);
     }
   });
 });

@@ -17,7 +17,8 @@ export type FrontendCommand =
   | { kind: "reload" }
   | { kind: "navigate"; path: string }
   | { kind: "tab"; url: string }
-  | { kind: "tab_error"; message: string };
+  | { kind: "tab_error"; message: string }
+  | { kind: "pong" };
 
 /** Largest postMessage accepted, in UTF-8 bytes of its JSON form. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -104,11 +105,87 @@ export class KernelWait {
     this.late = false;
   }
 
+  /** The kernel may be gone (its comm changed): unless it answers within the wait, go offline. */
+  probe(): void {
+    if (this.isOffline) return;
+    this.dispose();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lost();
+    }, this.waitMs);
+  }
+
+  /** The kernel is gone (restarted, shut down, dead): offline now, until it answers again. */
+  lost(): void {
+    this.dispose();
+    if (this.isOffline) return;
+    this.heard = false;
+    this.late = true;
+    this.onOffline();
+  }
+
   /** Cancel the timer (the view is going away, or the kernel answered). */
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Kernel statuses after which a model's comm is gone for good: a new kernel knows no widget. */
+const KERNEL_GONE: ReadonlySet<string> = new Set(["restarting", "autorestarting", "dead"]);
+
+/** A Lumino-style signal, as a JupyterLab kernel connection's `statusChanged` is. */
+interface StatusSignal {
+  connect(slot: (sender: unknown, status: unknown) => void): unknown;
+  disconnect(slot: (sender: unknown, status: unknown) => void): unknown;
+}
+
+/** What `watchKernel` needs of a model: Backbone-style events and, maybe, a widget manager. */
+export interface KernelWatched {
+  on(name: string, callback: () => void): void;
+  off(name: string, callback: () => void): void;
+  widget_manager?: unknown;
+}
+
+function statusSignal(manager: unknown): StatusSignal | null {
+  const kernel = isObject(manager) ? manager.kernel : undefined;
+  const signal = isObject(kernel) ? kernel.statusChanged : undefined;
+  return isObject(signal) &&
+    typeof signal.connect === "function" &&
+    typeof signal.disconnect === "function"
+    ? (signal as unknown as StatusSignal)
+    : null;
+}
+
+/**
+ * Tell a view when its kernel may be gone (`gone` false: ask it) or is gone (`gone` true).
+ *
+ * ipywidgets' managers (JupyterLab, Notebook 7) mark every model's comm dead when the kernel
+ * restarts, which Backbone reports as `comm_live_update`; their kernel connection's
+ * `statusChanged` also says "restarting" or "dead" (a shutdown). Either may be missing (Voila, a
+ * static page): then nothing is reported. Returns the function that stops watching.
+ */
+export function watchKernel(model: KernelWatched, onChange: (gone: boolean) => void): () => void {
+  const onComm = () => onChange(false);
+  const onStatus = (_sender: unknown, status: unknown) => {
+    if (typeof status === "string" && KERNEL_GONE.has(status)) onChange(true);
+  };
+  model.on("comm_live_update", onComm);
+  let signal: StatusSignal | null = null;
+  try {
+    signal = statusSignal(model.widget_manager);
+    signal?.connect(onStatus);
+  } catch {
+    signal = null; // a manager of another shape: the comm event still tells
+  }
+  return () => {
+    model.off("comm_live_update", onComm);
+    try {
+      signal?.disconnect(onStatus);
+    } catch {
+      // already disposed with its kernel
+    }
+  };
 }
 
 /** UTF-8 size of a string, with cheap answers when the UTF-16 length already decides. */
@@ -199,6 +276,7 @@ export function parseFrontendCommand(content: unknown, view: string): FrontendCo
       ? { kind: "tab", url: content.url }
       : { kind: "tab_error", message: "The kernel sent a new-tab URL that is not http(s)." };
   }
+  if (content.kind === "pong") return { kind: "pong" };
   if (content.kind === "load_error" || content.kind === "tab_error") {
     const message =
       typeof content.message === "string" && content.message !== ""

@@ -3,7 +3,7 @@ import type { Host, RenderProps } from "@anywidget/types";
 import widget from "./widget";
 import { mount, type PanelModel } from "./panel";
 import type { Row } from "./panel_rules";
-import { FakeModel, renderProps } from "./testing";
+import { FakeKernel, FakeModel, renderProps } from "./testing";
 
 const ROWS: Row[] = [
   { id: 2, name: "Jira", provider: "jira", status: "failed", error: "bad credentials",
@@ -122,6 +122,33 @@ describe("before the kernel answers", () => {
     expect(panel.message().dataset.kind).toBe("offline");
     expect(panel.message().textContent).toMatch(/needs a running Python kernel/);
     expect(panel.table().style.display).toBe("none");
+  });
+
+  test("a restarted kernel hides the rows and says a running kernel is needed", () => {
+    const kernel = new FakeKernel();
+    const model = new FakeModel<PanelModel>({ ...TRAITS });
+    model.widget_manager.kernel = kernel;
+    const el = document.createElement("div");
+    document.body.append(el);
+    const controller = new AbortController();
+    mount({ ...renderProps(model, el, controller.signal), host: new FakeHost() }, {
+      kernelWaitMs: 3000,
+      pingMs: 20_000,
+      now: Date.now,
+    });
+    opened.push({ controller, el });
+    model.receive({ kind: "hello", view: model.sent[0].view });
+    const table = el.querySelector<HTMLElement>(".workato-panel-table")!;
+    const message = el.querySelector<HTMLElement>(".workato-panel-message")!;
+    expect(table.style.display).not.toBe("none");
+
+    kernel.status("restarting");
+
+    expect(table.style.display).toBe("none");
+    expect(message.dataset.kind).toBe("offline");
+    expect(message.textContent).toMatch(/needs a running Python kernel/);
+    controller.abort();
+    expect(kernel.listeners).toBe(0);
   });
 
   test("a hello for another view changes nothing", () => {
@@ -245,6 +272,26 @@ describe("opening rows", () => {
     expect(panel.order()).toEqual(["row:3", "row:1", "row:2", "detail:2"]);
     expect(removed).not.toContain(detail);
     expect(panel.host.renders).toHaveLength(1);
+  });
+
+  test("of two opened rows that swap places, the moved one renders its widget again", async () => {
+    const panel = show();
+    panel.hello();
+    panel.model.set("expanded", { "2": "anywidget:m2", "1": "anywidget:m1" });
+    await settle();
+    expect(panel.order()).toEqual(["row:2", "detail:2", "row:3", "row:1", "detail:1"]);
+    const [jira, salesforce] = panel.host.renders;
+
+    // Jira got connected and sorts last, after Salesforce: one of the two has to move.
+    panel.model.set("rows", [ROWS[1], ROWS[2], { ...ROWS[0], status: "connected", error: null }]);
+    await settle();
+
+    expect(panel.order()).toEqual(["row:3", "row:1", "detail:1", "row:2", "detail:2"]);
+    const moved = [jira, salesforce].filter((r) => r.signal?.aborted);
+    expect(moved).toHaveLength(1); // a moved iframe would reload a token already used: new view
+    expect(panel.host.renders).toHaveLength(3);
+    expect(panel.host.renders[2].ref).toBe(moved[0].ref);
+    expect(panel.el.querySelectorAll(".child-view")).toHaveLength(2);
   });
 
   test("a row that disappears closes its child view", async () => {

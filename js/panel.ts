@@ -23,7 +23,7 @@ import {
   type RecipeView,
   type Row,
 } from "./panel_rules";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend } from "./bridge";
+import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -114,6 +114,7 @@ interface Detail {
   tr: HTMLTableRowElement;
   ref: string;
   controller: AbortController;
+  slot: HTMLElement;
   recipes: HTMLUListElement;
 }
 
@@ -236,7 +237,7 @@ export function mount(
     cell.append(slot, recipes);
     const controller = new AbortController();
     showChild(host, ref, slot, controller.signal);
-    return { tr, ref, controller, recipes };
+    return { tr, ref, controller, slot, recipes };
   }
 
   function shut(detail: Detail): void {
@@ -245,8 +246,21 @@ export function mount(
   }
 
   /** Insert `node` right before `next` (the end for null), unless it is there already. */
-  function placeBefore(node: Node, next: Node | null): void {
-    if (node.parentNode !== body || node.nextSibling !== next) body.insertBefore(node, next);
+  function placeBefore(node: Node, next: Node | null): boolean {
+    if (node.parentNode === body && node.nextSibling === next) return false;
+    body.insertBefore(node, next);
+    return true;
+  }
+
+  /**
+   * A moved opened row renders its widget again: a moved iframe reloads its URL, whose token
+   * Workato (and the sandbox) already took once, so a fresh view asks the kernel for a new one.
+   */
+  function rerender(detail: Detail): void {
+    detail.controller.abort();
+    detail.slot.replaceChildren();
+    detail.controller = new AbortController();
+    showChild(host, detail.ref, detail.slot, detail.controller.signal);
   }
 
   /** Put units in `order` moving as few opened rows as possible (each move reloads an iframe). */
@@ -262,7 +276,8 @@ export function mount(
       if (detail && keep.has(order[i])) {
         if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
       } else {
-        if (detail) placeBefore(detail.tr, anchor);
+        const wasPlaced = detail !== null && detail.tr.parentNode === body;
+        if (detail && placeBefore(detail.tr, anchor) && wasPlaced) rerender(detail);
         placeBefore(unit.row, detail ? detail.tr : anchor);
       }
       anchor = unit.row;
@@ -453,6 +468,7 @@ export function mount(
     model.off("msg:custom", onCustom);
     for (const name of WATCHED) model.off(`change:${name}`, paint);
     kernel.dispose();
+    unwatchKernel();
     clearInterval(pingTimer);
     for (const unit of units.values()) if (unit.detail) shut(unit.detail);
     units.clear();
@@ -466,6 +482,15 @@ export function mount(
   signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
   model.on("msg:custom", onCustom);
   for (const name of WATCHED) model.on(`change:${name}`, paint);
+  // A restarted or dead kernel: the panel says it needs one instead of showing stale rows.
+  const unwatchKernel = watchKernel(model, (gone) => {
+    if (gone) {
+      kernel.lost();
+    } else if (kernel.hasAnswered) {
+      kernel.probe();
+      send({ kind: "ready" }); // a live kernel answers with a hello
+    }
+  });
   paint();
 
   if (signal?.aborted) {

@@ -35,7 +35,7 @@ export class FakeModel<T extends Record<string, any>> implements AnyModel<T> {
   readonly sent: any[] = [];
   private listeners = new Map<string, Set<Handler>>();
   private state: T;
-  widget_manager = {
+  widget_manager: { get_model: () => Promise<never>; kernel?: FakeKernel } = {
     get_model: () => Promise.reject(new Error("FakeModel has no widget manager")),
   };
 
@@ -90,6 +90,11 @@ export class FakeModel<T extends Record<string, any>> implements AnyModel<T> {
     return this.sent.filter((m) => m?.kind === kind);
   }
 
+  /** Fire a Backbone event, e.g. "comm_live_update" when the kernel's comms go away. */
+  trigger(eventName: string, ...args: unknown[]): void {
+    this.emit(eventName, ...args);
+  }
+
   private emit(eventName: string, ...args: unknown[]): void {
     for (const callback of [...(this.listeners.get(eventName) ?? [])]) callback(...args);
   }
@@ -111,4 +116,21 @@ export function renderProps<T extends Record<string, any>>(
     },
     experimental: { invoke: () => Promise.reject(new Error("no invoke in tests")) },
   };
+}
+
+/** A kernel connection's `statusChanged` signal, as JupyterLab's widget manager holds it. */
+export class FakeKernel {
+  private slots = new Set<(sender: unknown, status: unknown) => void>();
+  readonly statusChanged = {
+    connect: (slot: (sender: unknown, status: unknown) => void) => void this.slots.add(slot),
+    disconnect: (slot: (sender: unknown, status: unknown) => void) => void this.slots.delete(slot),
+  };
+
+  get listeners(): number {
+    return this.slots.size;
+  }
+
+  status(value: string): void {
+    for (const slot of [...this.slots]) slot(this, value);
+  }
 }

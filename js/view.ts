@@ -17,6 +17,7 @@ import {
   parseFrontendCommand,
   safeSend,
   statusLine,
+  watchKernel,
   type Scheduler,
   type Status,
   type WorkatoMessage,
@@ -104,6 +105,9 @@ export function mount(
   let tabError: string | null = null; // "Open in a new tab" failed; the iframe is fine
   let heard = false; // a message was accepted since frame.src was last set
   let silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  // Runs from frame.src being set until the iframe's `load`: a host that never answers (a wrong
+  // data center, an unreachable base URL) fires none, and the diagnosis can say so first.
+  let loadTimer: ReturnType<typeof setTimeout> | undefined;
   let tab: Window | null = null;
   let tabTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -113,7 +117,29 @@ export function mount(
 
   const send = (content: object) => safeSend(model, content);
   // The kernel answers a `ready` with load or load_error; until then nothing shown is live.
-  const kernel = new KernelWait(options.kernelWaitMs, () => showStatus());
+  const kernel = new KernelWait(options.kernelWaitMs, () => goOffline());
+
+  /** No kernel behind this view (none answered, or it went away): show nothing live. */
+  function goOffline(): void {
+    stopSilenceTimer();
+    trusted = null; // nothing from the old page is accepted, and its load event starts nothing
+    if (frame.style.display !== "none") {
+      frame.src = "about:blank"; // unload Workato's page: it would act on a dead kernel's token
+      frame.style.display = "none";
+    }
+    tab = null;
+    stopTabWatch();
+    showStatus();
+  }
+
+  function onKernelChange(gone: boolean): void {
+    if (gone) {
+      kernel.lost();
+    } else if (kernel.hasAnswered) {
+      kernel.probe();
+      send({ kind: "ping", view });
+    }
+  }
 
   const coalescer = new MessageCoalescer<WorkatoMessage>(
     (message) => send({ kind: "message", view, message }),
@@ -155,6 +181,25 @@ export function mount(
   function stopSilenceTimer(): void {
     clearTimeout(silenceTimer);
     silenceTimer = undefined;
+    clearTimeout(loadTimer);
+    loadTimer = undefined;
+  }
+
+  function reportSilence(loaded: boolean): void {
+    const seconds = model.get("diagnose_after");
+    const report: Record<string, unknown> = { kind: "silent", view, origin: pageOrigin, seconds };
+    if (!loaded) report.loaded = false;
+    if (droppedOrigin !== null) report.dropped_origin = droppedOrigin;
+    send(report);
+  }
+
+  function startLoadTimer(): void {
+    const delay = diagnoseDelayMs(model.get("diagnose_after"));
+    if (delay === null) return;
+    loadTimer = setTimeout(() => {
+      loadTimer = undefined;
+      if (!heard) reportSilence(false);
+    }, delay);
   }
 
   function stopTabWatch(): void {
@@ -168,6 +213,10 @@ export function mount(
     switch (command.kind) {
       case "reload":
         ready();
+        return;
+      case "pong":
+        if (kernel.isOffline) ready(); // it came back after all: reload with a fresh token
+        else kernel.answered();
         return;
       case "navigate":
         navigation.request(command.path);
@@ -201,6 +250,7 @@ export function mount(
         navigation.reset();
         frame.src = command.url;
         frame.style.display = "block";
+        startLoadTimer();
         showStatus();
     }
   }
@@ -229,16 +279,12 @@ export function mount(
 
   function onFrameLoad(): void {
     if (trusted === null || heard) return; // about:blank, or the page already spoke
-    const seconds = model.get("diagnose_after");
-    const delay = diagnoseDelayMs(seconds);
+    const delay = diagnoseDelayMs(model.get("diagnose_after"));
     stopSilenceTimer();
     if (delay === null) return;
     silenceTimer = setTimeout(() => {
       silenceTimer = undefined;
-      if (heard) return;
-      const report: Record<string, unknown> = { kind: "silent", view, origin: pageOrigin, seconds };
-      if (droppedOrigin !== null) report.dropped_origin = droppedOrigin;
-      send(report);
+      if (!heard) reportSilence(true);
     }, delay);
   }
 
@@ -300,6 +346,7 @@ export function mount(
     stopSilenceTimer();
     stopTabWatch();
     kernel.dispose();
+    unwatchKernel();
     container.remove(); // removing the iframe unloads Workato's page
   }
 
@@ -311,6 +358,7 @@ export function mount(
   for (const trait of STATUS_TRAITS) model.on(`change:${trait}`, showStatus);
   model.on("change:new_tab_link", showStatus);
   model.on("change:diagnose_after", onDiagnoseChange);
+  const unwatchKernel = watchKernel(model, onKernelChange);
   showStatus();
 
   if (signal?.aborted) {

@@ -4,7 +4,7 @@ import * as entry from "./widget";
 import widget from "./widget";
 import { mount, render, type Model } from "./view";
 import { MAX_MESSAGE_BYTES, type Scheduler } from "./bridge";
-import { FakeModel, FakeScheduler, renderProps } from "./testing";
+import { FakeKernel, FakeModel, FakeScheduler, renderProps } from "./testing";
 
 const ORIGIN = "http://127.0.0.1:8123";
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2OmMifQ.c2lnbmF0dXJl";
@@ -23,8 +23,9 @@ const TRAITS: Model = {
 type View = ReturnType<typeof open>;
 
 /** Render a view into the document, the way anywidget does. */
-function open(traits: Partial<Model> = {}, schedule?: Scheduler) {
+function open(traits: Partial<Model> = {}, schedule?: Scheduler, kernel?: FakeKernel) {
   const model = new FakeModel<Model>({ ...TRAITS, ...traits });
+  if (kernel) model.widget_manager.kernel = kernel;
   const el = document.createElement("div");
   document.body.append(el);
   const controller = new AbortController();
@@ -67,8 +68,8 @@ beforeEach(() => {
   window.addEventListener("error", onError);
 });
 
-function openView(traits: Partial<Model> = {}, schedule?: Scheduler): View {
-  const v = open(traits, schedule);
+function openView(traits: Partial<Model> = {}, schedule?: Scheduler, kernel?: FakeKernel): View {
+  const v = open(traits, schedule, kernel);
   opened.push(v);
   return v;
 }
@@ -456,6 +457,26 @@ describe("diagnostics", () => {
     expect(v.model.sentOf("silent")).toEqual([]);
   });
 
+  test("an iframe that never fires load is reported as not loaded", () => {
+    const v = loadedView({ diagnose_after: 15 }); // a host that never answers: no load event
+    vi.advanceTimersByTime(14_999);
+    expect(v.model.sentOf("silent")).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 15, loaded: false },
+    ]);
+  });
+
+  test("a load event in time means the report says it loaded", () => {
+    const v = loadedView({ diagnose_after: 3 });
+    vi.advanceTimersByTime(2_000);
+    fireLoad(v);
+    vi.advanceTimersByTime(3_000);
+    expect(v.model.sentOf("silent")).toEqual([
+      { kind: "silent", view: v.view, origin: window.location.origin, seconds: 3 },
+    ]);
+  });
+
   test("a new load re-arms the check", () => {
     const v = loadedView({ diagnose_after: 2 });
     fireLoad(v);
@@ -618,6 +639,76 @@ describe("navigation", () => {
     v.model.set("title", "Recipes");
     expect(v.status.textContent).toBe("Recipes · Loaded");
     expect(v.el.querySelector("iframe.workato-page-frame")).toBe(v.frame);
+  });
+});
+
+describe("when the kernel goes away", () => {
+  function liveView(kernel?: FakeKernel) {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const v = openView({ provider: "salesforce", status: "connected" }, new FakeScheduler().schedule, kernel);
+    v.load();
+    expect(v.status.textContent).toBe("salesforce · Connected");
+    return v;
+  }
+  const offline = (v: View) => {
+    expect(v.status.textContent).toMatch(/needs a running Python kernel/);
+    expect(v.status.textContent).not.toContain("Connected");
+    expect(v.status.dataset.status).toBe("offline");
+    expect(v.frame.style.display).toBe("none");
+    expect(v.frame.getAttribute("src")).toBe("about:blank"); // Workato's page is unloaded
+  };
+
+  test.each(["restarting", "autorestarting", "dead"])(
+    "a kernel that is %s turns a live view offline at once, with nothing stale shown",
+    (status) => {
+      const kernel = new FakeKernel();
+      const v = liveView(kernel);
+      kernel.status("busy");
+      kernel.status("idle");
+      expect(v.status.textContent).toBe("salesforce · Connected");
+      kernel.status(status);
+      offline(v);
+    },
+  );
+
+  test("a comm that went away with no answer to a ping is offline after the wait", () => {
+    const v = liveView();
+    v.model.trigger("comm_live_update");
+    expect(v.model.sentOf("ping")).toEqual([{ kind: "ping", view: v.view }]);
+    vi.advanceTimersByTime(2_999);
+    expect(v.status.textContent).toBe("salesforce · Connected");
+    vi.advanceTimersByTime(1);
+    offline(v);
+  });
+
+  test("a kernel that answers the ping keeps the view live", () => {
+    const v = liveView();
+    v.model.trigger("comm_live_update");
+    v.model.receive({ kind: "pong", view: v.view });
+    vi.advanceTimersByTime(10_000);
+    expect(v.status.textContent).toBe("salesforce · Connected");
+    expect(v.frame.style.display).toBe("block");
+  });
+
+  test("a late answer reloads the view with a fresh ready", () => {
+    const v = liveView();
+    v.model.trigger("comm_live_update");
+    vi.advanceTimersByTime(3_000);
+    offline(v);
+    v.model.receive({ kind: "pong", view: v.view });
+    expect(v.model.sentOf("ready")).toHaveLength(2);
+    v.load();
+    expect(v.frame.style.display).toBe("block");
+    expect(v.status.textContent).toBe("salesforce · Connected");
+  });
+
+  test("a view that goes away stops listening to the kernel", () => {
+    const kernel = new FakeKernel();
+    const v = liveView(kernel);
+    expect(kernel.listeners).toBe(1);
+    v.controller.abort();
+    expect(kernel.listeners).toBe(0);
+    expect(v.model.listenerCount("comm_live_update")).toBe(0);
   });
 });
 

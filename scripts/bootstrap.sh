@@ -1,5 +1,5 @@
 # Sourced by scripts/test.sh and scripts/demo.sh: makes .venv and node_modules current.
-# Re-installs only when pyproject.toml, package-lock.json or a pin below changed since the last run.
+# Re-installs only when pyproject.toml or package-lock.json changed since the last run.
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -12,12 +12,7 @@ command -v node >/dev/null && command -v npm >/dev/null \
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
   || die "Node.js >= 20 is needed, found $(node --version)"
 
-# Workato's official OpenAPI client, whose pydantic Connection model the tests validate the sandbox's
-# answers with. Installed without its dependencies (a CLI's worth): the model needs only pydantic.
-WORKATO_PLATFORM_CLI="workato-platform-cli==1.0.7"
-
 stamp() { cat pyproject.toml package-lock.json | sha256sum | cut -d' ' -f1; }
-venv_stamp() { { stamp; echo "$WORKATO_PLATFORM_CLI"; } | sha256sum | cut -d' ' -f1; }
 
 if [ ! -f node_modules/.stamp ] || [ "$(cat node_modules/.stamp)" != "$(stamp)" ]; then
   echo "==> npm ci"
@@ -31,11 +26,10 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$python_bin" -m venv .venv
 fi
-if [ ! -f .venv/.stamp ] || [ "$(cat .venv/.stamp)" != "$(venv_stamp)" ]; then
+if [ ! -f .venv/.stamp ] || [ "$(cat .venv/.stamp)" != "$(stamp)" ]; then
   echo "==> pip install -e .[dev]"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "$WORKATO_PLATFORM_CLI"
-  venv_stamp > .venv/.stamp
+  stamp > .venv/.stamp
 fi
 export PATH="$PWD/.venv/bin:$PATH"

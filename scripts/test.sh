@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check: ruff, mypy (strict), tsc, vitest, pytest (unit + real-browser e2e).
+# Runs every check: ruff, mypy (strict), tsc, vitest, pytest (unit, the docs build with warnings as
+# errors in tests/test_docs.py, real-browser e2e).
 # Installs what it needs: .venv, node_modules, and Debian's chromium when run as root.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not e2e"`.
 set -euo pipefail

@@ -9,6 +9,7 @@ import socket
 import traceback
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,15 +48,18 @@ def free_port() -> int:
     return port
 
 
+_TESTS = str(Path(__file__).parent)
+
+
 def full_text(exc: BaseException) -> str:
     """What a traceback can show of an exception: str, repr, the chain, and the locals of every
-    frame outside this test file (whose own locals hold the secret on purpose)."""
+    frame outside the test files (whose own locals hold the secret on purpose)."""
     shown = traceback.TracebackException.from_exception(exc, capture_locals=True)
     parts = [str(exc), repr(exc)]
     current: traceback.TracebackException | None = shown
     while current is not None:
         for frame in current.stack:
-            if frame.filename != __file__:
+            if not frame.filename.startswith(_TESTS):
                 parts += [frame.filename, frame.line or "", repr(frame.locals)]
         parts.append("".join(current.format_exception_only()))
         current = current.__cause__ or current.__context__
@@ -298,3 +302,11 @@ def test_no_error_class_shows_the_token(caplog: pytest.LogCaptureFixture) -> Non
     for error in errors:
         assert secret not in full_text(error)
     assert all(secret not in f"{r.getMessage()} {vars(r)!r}" for r in caplog.records)
+
+
+def test_a_closed_client_says_so(sandbox: Sandbox) -> None:
+    api = EmbeddedApi(sandbox.api_token, base_url=sandbox.base_url)
+    api.close()
+
+    with pytest.raises(ApiConnectionError, match="was closed; build a new one"):
+        api.connections("acme")

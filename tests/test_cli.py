@@ -77,7 +77,7 @@ def test_token_names_an_unset_passphrase_variable(key_file: Path) -> None:
 def test_token_with_wrong_passphrase_fails_without_key_material(key_file: Path) -> None:
     result = token_cli(key_file, passphrase="Tr0ub4dor-guess")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "passphrase" in result.output
     assert "BEGIN" not in result.output
     assert "Tr0ub4dor" not in result.output
@@ -86,7 +86,7 @@ def test_token_with_wrong_passphrase_fails_without_key_material(key_file: Path) 
 def test_token_refuses_a_colon_in_a_plain_customer_id(key_file: Path) -> None:
     result = token_cli(key_file, customer="a:b")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "contains ':'" in result.output
     assert "add --external-ids" in result.output
 
@@ -96,7 +96,7 @@ def test_token_with_missing_key_file_names_it(tmp_path: Path) -> None:
 
     result = run("token", "--vendor-id", "v1", "--customer-id", "c1", "--key", str(missing))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert str(missing) in result.output
 
 
@@ -202,7 +202,7 @@ def test_connections_points_a_colon_in_a_customer_id_to_external_id() -> None:
         env={"WORKATO_API_TOKEN": "t0ken"},
     )  # fmt: skip
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--external-id" in result.output
 
 
@@ -215,8 +215,8 @@ def exec_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[li
     return calls
 
 
-def test_demo_opens_the_checkout_notebook_in_jupyterlab(
-    exec_calls: list[tuple[list[str], Any]],
+def test_demo_opens_a_copy_of_the_checkout_notebook_in_jupyterlab(
+    exec_calls: list[tuple[list[str], Any]], tmp_path: Path
 ) -> None:
     result = run("demo", "--no-browser", "--port", "8899")
 
@@ -227,7 +227,7 @@ def test_demo_opens_the_checkout_notebook_in_jupyterlab(
     assert "--port=8899" in argv
     assert "--no-browser" in argv
     assert "--LabApp.default_url=/lab/tree/demo.ipynb" in argv  # the printed URL opens it
-    assert Path.cwd() == Path(__file__).resolve().parents[1] / "notebooks"
+    assert Path.cwd() == (tmp_path / "workato-demo").resolve()  # a copy, not the clone's file
 
 
 def test_demo_jupyterlab_neither_fetches_news_nor_asks_about_it(
@@ -314,6 +314,106 @@ def test_connections_refuses_an_empty_customer_with_a_message_not_a_traceback() 
             env={"WORKATO_API_TOKEN": "t" * 40},
         )  # fmt: skip
 
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert "is empty" in result.output
         assert "Traceback" not in result.output
+
+
+def test_recipes_prints_a_table_of_the_customers_recipes() -> None:
+    with Sandbox() as server:
+        server.add_connection(1, "salesforce", connected=True)
+        server.add_connection(2, "jira", connected=True)
+        server.add_recipe(101, "Sync leads", connections=[1, 2], running=True)
+        server.add_recipe(102, "Tickets", connections=[2], running=True)
+        server.fail_connection(2, "invalid credentials")
+        server.run_jobs(102, 5)  # stops on the trigger errors limit
+        env = {"WORKATO_API_TOKEN": server.api_token}
+
+        every = run("recipes", "--customer", "acme", "--base-url", server.base_url, env=env)
+        stopped = run(
+            "recipes", "--customer", "acme", "--stopped", "--base-url", server.base_url, env=env
+        )
+
+    assert every.exit_code == 0, every.output
+    lines = every.output.splitlines()
+    assert lines[0].split() == [
+        "ID",
+        "NAME",
+        "STATE",
+        "STOP",
+        "CAUSE",
+        "CONNECTIONS",
+        "LAST",
+        "RUN",
+    ]
+    assert lines[1].split()[:4] == ["102", "Tickets", "stopped", "trigger"]
+    assert lines[2].split()[:5] == ["101", "Sync", "leads", "running", "1,2"]
+    assert [line.split()[0] for line in stopped.output.splitlines()[1:]] == ["102"]
+    assert server.api_token not in every.output
+
+
+def test_jobs_prints_a_recipes_newest_jobs_and_their_errors() -> None:
+    with Sandbox() as server:
+        server.add_connection(1, "salesforce", connected=True)
+        server.add_recipe(101, "Sync", connections=[1], running=True)
+        ok = server.run_jobs(101, 2)
+        server.lose_connection(1, "the refresh token was revoked")
+        (failed,) = server.run_jobs(101)
+        args = ("--customer", "acme", "--recipe", "101", "--base-url", server.base_url)
+        env = {"WORKATO_API_TOKEN": server.api_token}
+
+        every = run("jobs", *args, env=env)
+        only_failed = run("jobs", *args, "--failed", env=env)
+        newest = run("jobs", *args, "--limit", "1", env=env)
+
+    assert every.exit_code == 0, every.output
+    lines = every.output.splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "STARTED", "AT", "TITLE", "ERROR"]
+    assert [line.split()[0] for line in lines[1:]] == [failed.id, ok[1].id, ok[0].id]
+    assert lines[1].split()[1] == "failed"
+    assert "salesforce:" in lines[1]
+    assert "revoked" in lines[1]
+    assert [line.split()[0] for line in only_failed.output.splitlines()[1:]] == [failed.id]
+    assert [line.split()[0] for line in newest.output.splitlines()[1:]] == [failed.id]
+
+
+@pytest.mark.parametrize("command", [("recipes",), ("jobs", "--recipe", "1")])
+def test_recipes_and_jobs_print_one_line_for_an_api_error(command: tuple[str, ...]) -> None:
+    with Sandbox() as server:
+        unknown = run(*command, "--customer", "nobody", "--base-url", server.base_url,
+                      env={"WORKATO_API_TOKEN": server.api_token})  # fmt: skip
+        traversal = run(*command, "--customer", "..", "--base-url", server.base_url,
+                        env={"WORKATO_API_TOKEN": server.api_token})  # fmt: skip
+
+    assert unknown.exit_code == 1  # Workato refused: not a usage error
+    assert traversal.exit_code == 2  # a customer id that is not one path segment: bad input
+    for result in (unknown, traversal):
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert "404" in unknown.output
+    assert "'..'" in traversal.output
+    assert "dot segment" in traversal.output
+
+
+def test_a_multi_line_workato_error_is_still_one_line() -> None:
+    import threading
+
+    from test_api_hostile import Hostile, Reply
+
+    server = Hostile()
+    server.replies["/api/managed_users/acme/recipes"] = Reply(
+        500, "Server Error", b'{"message": "first line\\nsecond line\\n\\tthird"}'
+    )
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        result = run("recipes", "--customer", "acme", "--base-url", server.base_url,
+                     env={"WORKATO_API_TOKEN": "t0ken"})  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: GET /api/managed_users/acme/recipes answered 500: first line second line third"
+    ]

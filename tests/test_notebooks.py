@@ -61,7 +61,16 @@ def test_demo_notebook_runs_top_to_bottom_on_the_sandbox() -> None:
     assert "status: loading | connected: None" in text
     assert "Still waiting: wait_for: connected did not satisfy the predicate" in text
     assert "1: salesforce (Salesforce) not connected" in text
+    assert "3: slack (Slack) lost" in text  # the panel's word, not authorization_status
+    # The repair loop: the lost connection, the recipe it stopped, the refused start, the fix.
+    assert "Post deal alerts to Slack: stopped (trigger_errors_limit)" in text
+    assert "last job " in text
+    assert "failed\n  at step " in text
+    assert "Workato refused: recipe 102 did not start" in text
+    assert "Slack: connected\nPost deal alerts to Slack: running" in text
+    assert "Slack: 1 recipe(s), 0 stopped, last job succeeded" in text
     assert "Still waiting: wait_for: path did not satisfy the predicate" in text
+    assert "The demo reached its last cell." in text
     state = json.dumps(notebook.metadata["widgets"])
     assert '"frame_kind": "panel"' in state
     assert "workato_dl_token" not in state
@@ -129,6 +138,10 @@ def test_real_workato_notebook_runs_its_panel_on_a_workato_stand_in(
         sandbox.add_connection(1, "salesforce", name="Salesforce")
         sandbox.add_connection(2, "jira", name="Jira")
         sandbox.fail_connection(2, "Jira refused the credentials")
+        sandbox.add_connection(3, "slack", name="Slack", connected=True)
+        sandbox.add_recipe(7, "Post alerts", connections=[3], running=True)
+        sandbox.lose_connection(3, "the refresh token was revoked")
+        sandbox.run_jobs(7, 5)  # five failures in a row: Workato stops it
         notebook = execute(
             "real_workato.ipynb",
             {
@@ -144,8 +157,12 @@ def test_real_workato_notebook_runs_its_panel_on_a_workato_stand_in(
 
         text = text_of(notebook)
         assert "Still waiting: wait_for: connection 1 did not satisfy the predicate" in text
-        assert "Jira: failed\nSalesforce: not_connected" in text
+        assert "Jira: failed\nSlack: lost\nSalesforce: not_connected" in text
         assert "1: salesforce (Salesforce) not connected" in text
+        assert "3: slack (Slack) lost" in text  # the panel's word, not authorization_status
+        assert "1 stopped recipe(s)\n7: Post alerts (trigger_errors_limit), 5 failed job(s)" in text
+        assert "   failed job j-" in text
+        assert "at step 1 (slack): " in text
         saved = json.dumps(notebook.metadata["widgets"]) + json.dumps(
             [cell.get("outputs", []) for cell in notebook.cells]
         )

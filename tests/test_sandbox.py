@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tornado.httpclient import AsyncHTTPClient
 
 from workato_ipywidget.sandbox import Sandbox
-from workato_ipywidget.sandbox.state import SandboxState
+from workato_ipywidget.sandbox.gate import Gate
 
 PAGE_ORIGIN = "http://localhost:8888"
 TEST_VENDOR = "test-vendor"
@@ -276,14 +276,14 @@ def test_replayed_token_is_refused(sandbox: Sandbox) -> None:
 
 
 def test_replay_record_forgets_tokens_that_can_no_longer_be_valid() -> None:
-    state = SandboxState()
+    gate = Gate()
     now = time.time()
 
-    assert state.consume_jti("expired-long-ago", valid_until=now - 1)
-    assert state.consume_jti("live", valid_until=now + 600)
+    assert gate.consume_jti("expired-long-ago", valid_until=now - 1)
+    assert gate.consume_jti("live", valid_until=now + 600)
 
-    assert state.seen_jti() == {"live"}
-    assert not state.consume_jti("live", valid_until=now + 600)
+    assert gate.seen_jti() == {"live"}
+    assert not gate.consume_jti("live", valid_until=now + 600)
 
 
 def test_refused_signature_does_not_burn_the_jti(sandbox: Sandbox, sign: Any) -> None:
@@ -333,6 +333,18 @@ def test_unknown_connection_is_refused(sandbox: Sandbox, connection_id: int | st
 
     assert_refused(response, 404, "unknown_connection", token)
     assert response.config()["targetOrigin"] == PAGE_ORIGIN
+
+
+@pytest.mark.parametrize(
+    ("connection_id", "named"), [(7, "no connection 7;"), ("abc", "no connection 'abc';")]
+)
+def test_the_unknown_connection_page_names_the_connection_and_the_customer(
+    sandbox: Sandbox, connection_id: int | str, named: str
+) -> None:
+    response = page(sandbox, sandbox.signer.sign("acme"), connection_id)
+
+    message = response.config()["error"]["message"]
+    assert f"customer 'acme' (the token's sub) has {named}" in message
 
 
 def test_refusals_are_logged_without_the_token(sandbox: Sandbox) -> None:

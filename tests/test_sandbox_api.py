@@ -42,7 +42,7 @@ def load_workato_model(stem: str, name: str, *, needs: tuple[str, ...] = ()) -> 
     that the CLI package (and its dependencies) is not imported; `needs` are the model modules
     it imports, registered first under their dotted names."""
     spec = importlib.util.find_spec("workato_platform_cli")
-    assert spec is not None, "workato-platform-cli is missing; scripts/bootstrap.sh installs it"
+    assert spec is not None, "workato-platform-cli is missing: pip install -e '.[test]'"
     assert spec.origin is not None
     folder = Path(spec.origin).parent / "client" / "workato_api" / "models"
     module: ModuleType | None = None

@@ -332,7 +332,7 @@ def test_an_unreadable_key_file_is_refused_naming_the_path(
     def denied(*args: object, **kwargs: object) -> None:  # as for anyone but root
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(token_module, "open", denied, raising=False)
+    monkeypatch.setattr(token_module.os, "open", denied)
 
     message = refusal(lambda: TokenSigner(VENDOR, path), secrets=body_lines(text))
 
@@ -489,6 +489,24 @@ def test_a_ttl_that_is_not_positive_is_refused(signing_key: rsa.RSAPrivateKey, t
 def test_a_ttl_that_is_not_an_int_is_refused(signing_key: rsa.RSAPrivateKey, ttl: object) -> None:
     with pytest.raises(TypeError, match="ttl must be a whole number of seconds"):
         TokenSigner(VENDOR, signing_key, ttl=ttl)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("ttl", [86_401, 10**9, 10**400])
+def test_a_ttl_longer_than_a_day_is_refused_saying_why(
+    signing_key: rsa.RSAPrivateKey, ttl: int
+) -> None:
+    with pytest.raises(ValueError, match=r"at most 86400 seconds \(a day\)") as caught:
+        TokenSigner(VENDOR, signing_key, ttl=ttl)
+
+    assert "act for the customer until it expires" in str(caught.value)
+    assert len(str(caught.value)) < 300  # a 400-digit ttl is not echoed
+
+
+def test_a_ttl_of_exactly_a_day_is_accepted(signing_key: rsa.RSAPrivateKey) -> None:
+    token = TokenSigner(VENDOR, signing_key, ttl=86_400).sign("c1")
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 86_400
 
 
 def test_vendor_id_and_ttl_are_readable(signing_key: rsa.RSAPrivateKey) -> None:
@@ -677,3 +695,29 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     text = "Connection 12 refused: origin http://localhost:8888 is not allowed (eyJ is short)."
 
     assert redact(text) == text
+
+
+# --- key files that are no files -------------------------------------------------------------
+
+
+def test_a_device_as_the_key_file_is_refused_before_reading_it() -> None:
+    with pytest.raises(InvalidKeyError, match="'/dev/zero' is not a regular file"):
+        TokenSigner(VENDOR, "/dev/zero")
+
+
+def test_a_fifo_as_the_key_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "key.pem"
+    os.mkfifo(fifo)  # no writer: reading it would wait forever
+
+    with pytest.raises(InvalidKeyError, match="is not a regular file"):
+        TokenSigner(VENDOR, fifo)
+
+
+def test_a_key_file_larger_than_any_key_is_refused_before_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "key.pem"
+    with big.open("wb") as file:
+        file.truncate(token_module.MAX_KEY_FILE_BYTES + 1)  # sparse: nothing is written
+    big.chmod(0o600)
+
+    with pytest.raises(InvalidKeyError, match=r"is 65537 bytes, larger than any PEM key"):
+        TokenSigner(VENDOR, big)

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fakes import PAGE_ORIGIN, FakeFrontend
 
-from workato_ipywidget import ConnectionWidget, ErrorMessage, HeightChange, TokenSigner
+from workato_ipywidget import ConnectionWidget, ErrorMessage, HeightChange, TokenSigner, frame
 from workato_ipywidget.protocol import MAX_STRING, TRUNCATION_MARKER
 
 STORM = 10_000
@@ -245,3 +245,85 @@ def test_a_silent_report_with_absurd_seconds_says_a_while_instead_of_failing(
     )
 
     assert "sent no message after a while" in page.widget.error
+
+
+# -- per-view state and warnings (issue 17, item 9) -----------------------------------------
+
+
+class CountingProvider:
+    """A token_provider that counts the tokens it was asked for."""
+
+    def __init__(self, signer: TokenSigner) -> None:
+        self.token = signer.sign("cust-h", origin=PAGE_ORIGIN)
+        self.calls = 0
+
+    def __call__(self, _origin: str) -> str:
+        self.calls += 1
+        return self.token
+
+
+def test_a_storm_of_new_tabs_from_distinct_views_tracks_and_mints_a_bounded_number(
+    signer: TokenSigner,
+) -> None:
+    provider = CountingProvider(signer)
+    page = FakeFrontend(ConnectionWidget(1234, token_provider=provider))
+
+    for i in range(5_000):
+        page.deliver({"kind": "open_tab", "view": f"tab-{i}", "origin": PAGE_ORIGIN})
+
+    widget = page.widget
+    assert len(widget._tabs) <= frame.MAX_OPEN_TABS
+    assert len(widget._tab_mints) <= frame.MAX_OPEN_TABS
+    assert provider.calls == frame.TAB_TOKENS_PER_MINUTE_IN_ALL
+    refused = [m for m in page.sent if m["kind"] == "tab_error"]
+    assert len(refused) == 5_000 - provider.calls
+    assert "too many new tabs in a minute" in refused[-1]["message"]
+
+
+def test_one_view_gets_a_few_new_tab_tokens_a_minute(signer: TokenSigner) -> None:
+    provider = CountingProvider(signer)
+    page = FakeFrontend(ConnectionWidget(1234, token_provider=provider))
+
+    for _ in range(10):
+        page.deliver({"kind": "open_tab", "view": "view-1", "origin": PAGE_ORIGIN})
+
+    kinds = [m["kind"] for m in page.sent]
+    assert kinds == ["tab"] * frame.TAB_TOKENS_PER_MINUTE + ["tab_error"] * (
+        10 - frame.TAB_TOKENS_PER_MINUTE
+    )
+    assert provider.calls == frame.TAB_TOKENS_PER_MINUTE
+    page.deliver({"kind": "open_tab", "view": "view-2", "origin": PAGE_ORIGIN})
+    assert page.sent[-1]["kind"] == "tab"  # another view still can
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("non-object messages", ["not", "an", "object"]),
+        ("bad view ids", {"kind": "ready", "view": "", "origin": PAGE_ORIGIN}),
+        ("unknown kinds", {"kind": "whatever", "view": "view-1"}),
+        ("ready with a bad origin", {"kind": "ready", "view": "view-1", "origin": "null"}),
+    ],
+)
+def test_a_storm_of_malformed_frontend_messages_logs_a_bounded_number_of_warnings(
+    page: FakeFrontend, caplog: pytest.LogCaptureFixture, name: str, content: object
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="workato_ipywidget")
+
+    for _ in range(2_000):
+        page.deliver(content)
+
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert 1 <= len(warnings) <= 21, name
+    assert "are logged at DEBUG" in warnings[-1].getMessage(), name
+    assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) >= 1_900, name
+
+
+def test_a_ping_gets_a_pong_for_its_view_and_mints_nothing(signer: TokenSigner) -> None:
+    provider = CountingProvider(signer)
+    page = FakeFrontend(ConnectionWidget(1234, token_provider=provider))
+
+    page.deliver({"kind": "ping", "view": "view-9"})
+
+    assert page.sent == [{"kind": "pong", "view": "view-9"}]
+    assert provider.calls == 0

@@ -18,7 +18,6 @@ import asyncio
 import email.utils
 import inspect
 import logging
-import math
 import re
 import time
 import urllib.parse
@@ -32,6 +31,7 @@ import httpx
 from . import calls
 from .api_secret import Hidden, TokenScrubber, install_log_filter, token_problem
 from .calls import Answer, Call, Plan, check_customer_id
+from .checks import check_seconds, check_whole_number
 from .endpoints import DataCenter, api_base_url, resolve_data_center
 from .errors import ApiConnectionError, ApiError
 from .protocol import MAX_ERROR_TEXT, clean_text
@@ -111,11 +111,9 @@ class _Client:
         install_log_filter(scrubber)
         self._base_url = api_base_url(data_center, base_url)
         self._data_center = None if base_url is not None else resolve_data_center(data_center)
-        self._timeout = _seconds(timeout, "timeout")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
-        self._max_retries = max_retries
-        self._max_retry_wait = _seconds(max_retry_wait, "max_retry_wait", zero=True)
+        self._timeout = check_seconds("timeout", timeout)
+        self._max_retries = check_whole_number("max_retries", max_retries, minimum=0)
+        self._max_retry_wait = check_seconds("max_retry_wait", max_retry_wait, zero=True)
         if rate_limits is not None and not isinstance(rate_limits, RateLimits):
             raise TypeError(
                 f"rate_limits must be a RateLimits or None (Workato's documented limits), not "
@@ -221,6 +219,7 @@ class _Client:
                     call.method,
                     call.path,
                 )
+            body = None  # a verbose traceback shows this frame's locals: not the answer
             raise failure  # outside the except: no chain to the answer or to httpx
 
     def _perform(self, call: Call) -> _Script[Any]:
@@ -302,6 +301,10 @@ class _Client:
     def _failure(self, exc: Exception) -> _Failure:
         """What an exception of the HTTP exchange means, as text without URLs or headers."""
         kind = type(exc).__name__
+        if isinstance(exc, RuntimeError) and "closed" in str(exc):  # httpx after close()
+            return _Failure(
+                f"this {type(self).__name__} was closed; build a new one", answered=False
+            )
         if isinstance(exc, httpx.TimeoutException):
             return _Failure(
                 f"{self._host} did not answer within the {self._timeout:g} s timeout ({kind}); "
@@ -347,14 +350,6 @@ def _reason(exc: BaseException) -> str:
     return clean_text(text, 200) or "no detail"
 
 
-def _seconds(value: object, name: str, *, zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
-    if value < 0 or (value == 0 and not zero):
-        raise ValueError(f"{name} must be {'>= 0' if zero else 'positive'}, got {value!r}")
-    return float(value)
-
-
 def _signed_like(method: Callable[..., Any], plan: Callable[..., Any], owner: str) -> None:
     """Give a client method its plan's name, docstring and signature (with ``self``)."""
     method.__name__ = plan.__name__
@@ -362,8 +357,11 @@ def _signed_like(method: Callable[..., Any], plan: Callable[..., Any], owner: st
     method.__doc__ = plan.__doc__
     signature = inspect.signature(plan)
     this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    returns = signature.return_annotation  # "Plan[list[Recipe]]": the method gives list[Recipe]
+    if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+        returns = returns[len("Plan[") : -1]
     method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[this, *signature.parameters.values()]
+        parameters=[this, *signature.parameters.values()], return_annotation=returns
     )
 
 

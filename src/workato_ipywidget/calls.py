@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from .checks import check_whole_number
 from .endpoints import validate_connection_id
 from .errors import ApiError, AuthenticationError, NotFoundError, RateLimitError, RecipeStartError
 from .protocol import MAX_ERROR_TEXT, clean_text
@@ -93,11 +94,15 @@ class Call:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the client keeps of an HTTP answer: plain values, no request, no headers object."""
+    """What the client keeps of an HTTP answer: plain values, no request, no headers object.
+
+    Its repr leaves out the reason and the body: a verbose traceback shows the locals holding
+    an answer, and a server may echo the token in either.
+    """
 
     status: int
-    reason: str
-    content: bytes
+    reason: str = field(repr=False)
+    content: bytes = field(repr=False)
     retry_after: str | None = None
 
 
@@ -366,6 +371,18 @@ def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+def _check_changes(method: str, fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Refuse an update of no field, or of a field Workato's update does not take."""
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise TypeError(
+            f"{method}() cannot change {', '.join(unknown)}; Workato's update accepts "
+            f"{', '.join(sorted(allowed))}"
+        )
+    if not fields:
+        raise TypeError(f"{method}() needs at least one field to change, e.g. name=")
+
+
 def _paged(
     call: Call, cls: type[_Rec], *keys: str, per_page: int = PER_PAGE
 ) -> Generator[Call, Any, list[_Rec]]:
@@ -480,14 +497,7 @@ def update_connection(
     Returns:
         The connection as Workato now has it.
     """
-    unknown = sorted(set(fields) - _CONNECTION_FIELDS)
-    if unknown:
-        raise TypeError(
-            f"update_connection() cannot change {', '.join(unknown)}; Workato's update "
-            f"accepts {', '.join(sorted(_CONNECTION_FIELDS))}"
-        )
-    if not fields:
-        raise TypeError("update_connection() needs at least one field to change, e.g. name=")
+    _check_changes("update_connection", fields, _CONNECTION_FIELDS)
     call = Call("PUT", _connection_path(customer_id, connection_id), "connections", json=fields)
     return _build(Connection, _one((yield call)), call)
 
@@ -589,14 +599,7 @@ def update_customer(customer_id: IdLike, **fields: Any) -> Plan[Customer]:
     Returns:
         The customer as Workato now has it.
     """
-    unknown = sorted(set(fields) - _CUSTOMER_FIELDS)
-    if unknown:
-        raise TypeError(
-            f"update_customer() cannot change {', '.join(unknown)}; Workato's update accepts "
-            f"{', '.join(sorted(_CUSTOMER_FIELDS))}"
-        )
-    if not fields:
-        raise TypeError("update_customer() needs at least one field to change, e.g. name=")
+    _check_changes("update_customer", fields, _CUSTOMER_FIELDS)
     call = Call("PUT", _customer_path(customer_id), "customers", json=dict(fields))
     return _build(Customer, _one((yield call)), call)
 
@@ -756,6 +759,9 @@ def _error_text(item: object) -> str:
     if isinstance(item, dict):
         text = item.get("message") or item.get("error")
         return text if isinstance(text, str) else json.dumps(item)[:200]
+    if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int):
+        line, adapter, text = item  # [recipe_line_number, adapter, message], as Workato sends
+        return f"step {line} ({adapter}): {text}"[:200]
     if isinstance(item, list):
         return " ".join(str(part) for part in item)[:200]
     return str(item)[:200]
@@ -796,8 +802,8 @@ def jobs(
         AuthenticationError: 403: the API client's role lacks Customer workspaces > Projects >
             List / Get details.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a whole number >= 1 or None, got {limit!r}")
+    if limit is not None:
+        check_whole_number("limit", limit, off=" or None")
     path = f"{_recipe_path(customer_id, recipe_id)}/jobs"
     base: list[tuple[str, str]] = []
     if status is not None:

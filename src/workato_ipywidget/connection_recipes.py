@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .api_failures import customer_label
 from .protocol import MAX_ERROR_TEXT, clean_text
+from .token import IdLike
 
 if TYPE_CHECKING:
     from .api import EmbeddedApi
@@ -27,6 +28,7 @@ __all__ = [
     "JobInfo",
     "RecipeRead",
     "details",
+    "newest_job",
     "read_recipes",
     "recipe_state",
     "summary",
@@ -66,7 +68,7 @@ class RecipeRead:
     recipes (or some jobs) could not be read."""
 
     recipes: tuple[Any, ...] = ()
-    last_jobs: Mapping[int, JobInfo] = field(default_factory=dict)
+    last_jobs: Mapping[int, JobInfo | None] = field(default_factory=dict)
     keys: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)
     missing: str | None = None
     """Why the recipes are not shown (None when they were read)."""
@@ -80,7 +82,7 @@ class RecipeRead:
 
 
 def read_recipes(
-    api: EmbeddedApi, customer_id: object, previous: RecipeRead | None = None
+    api: EmbeddedApi, customer_id: IdLike, previous: RecipeRead | None = None
 ) -> RecipeRead:
     """List the customer's recipes and the last jobs that need reading; never raises for a
     refused or failed read (the answer's `missing` says why)."""
@@ -95,7 +97,7 @@ def read_recipes(
         return RecipeRead(missing=_why(exc, f"{customer_label(customer_id)}'s recipes"), requests=1)
     requests = 1
     old = previous if previous is not None and previous.missing is None else RecipeRead()
-    last_jobs: dict[int, JobInfo] = {}
+    last_jobs: dict[int, JobInfo | None] = {}
     keys: dict[int, tuple[Any, ...]] = {}
     wanted: list[Any] = []
     for recipe in recipes:
@@ -125,8 +127,7 @@ def read_recipes(
             continue
         budget -= used
         requests += used
-        if info is not None:
-            last_jobs[recipe.id] = info
+        last_jobs[recipe.id] = info  # None: it has no job yet
     return RecipeRead(recipes, last_jobs, keys, None, note, requests)
 
 
@@ -142,7 +143,7 @@ def summary(read: RecipeRead | None, connection_id: int) -> dict[str, Any] | Non
         return None
     recipes = read.using(connection_id)
     stopped = [r for r in recipes if not r.running]
-    jobs = [read.last_jobs[r.id] for r in recipes if r.id in read.last_jobs]
+    jobs = [job for job in (newest_job(read, r) for r in recipes) if job is not None]
     failed = [j for j in jobs if j.failed and j.at is not None]
     newest = max(jobs, key=lambda j: _timestamp(j.at), default=None)
     last_failed = max(failed, key=lambda j: _timestamp(j.at), default=None)
@@ -163,7 +164,7 @@ def details(read: RecipeRead | None, connection_id: int) -> list[dict[str, Any]]
         return []
     shown = []
     for recipe in read.using(connection_id):
-        job = read.last_jobs.get(recipe.id)
+        job = newest_job(read, recipe)
         shown.append(
             {
                 "id": recipe.id,
@@ -179,11 +180,21 @@ def details(read: RecipeRead | None, connection_id: int) -> list[dict[str, Any]]
     return shown
 
 
+def newest_job(read: RecipeRead, recipe: Any) -> JobInfo | None:
+    """The recipe's newest job: as read, or, for a running recipe that never failed, a success
+    at its `last_run_at` (no read needed to know that)."""
+    job = read.last_jobs.get(recipe.id)
+    if job is not None or _needs_last_job(recipe):
+        return job
+    ran = getattr(recipe, "last_run_at", None)
+    return None if ran is None else JobInfo("", ran, False)
+
+
 def _last_job(
-    api: EmbeddedApi, customer_id: object, recipe: Any, budget: int
+    api: EmbeddedApi, customer_id: IdLike, recipe: Any, budget: int
 ) -> tuple[JobInfo | None, int]:
     """The recipe's newest job (and, for a failed one with budget left, its failing line)."""
-    jobs = api.jobs(customer_id, recipe.id, limit=1)  # type: ignore[attr-defined]
+    jobs = api.jobs(customer_id, recipe.id, limit=1)
     if not jobs:
         return None, 1
     job = jobs[0]
@@ -193,7 +204,7 @@ def _last_job(
     used = 1
     if failed and budget > 1 and callable(getattr(api, "job", None)):
         try:
-            full = api.job(customer_id, recipe.id, job.id)  # type: ignore[attr-defined]
+            full = api.job(customer_id, recipe.id, job.id)
         except Exception as exc:
             log.info("could not read job %s of recipe %s: %s", job.id, recipe.id, exc)
         else:
@@ -206,12 +217,10 @@ def _last_job(
 
 def _job_error(job: Any) -> str | None:
     parts = getattr(job, "error_parts", None)
-    message = getattr(parts, "message", None) if parts is not None else None
-    adapter = getattr(parts, "adapter", None) if parts is not None else None
-    text = message or getattr(job, "error", None)
-    if not text:
-        return None
-    return clean_text(f"{adapter}: {text}" if adapter else str(text), MAX_ERROR_TEXT)
+    text = (getattr(parts, "message", None) if parts is not None else None) or getattr(
+        job, "error", None
+    )
+    return None if not text else clean_text(str(text), MAX_ERROR_TEXT)  # Workato's own text
 
 
 def _failing_step(lines: Iterable[Any]) -> str | None:
@@ -226,8 +235,15 @@ def _failing_step(lines: Iterable[Any]) -> str | None:
 
 
 def _needs_last_job(recipe: Any) -> bool:
-    """Stopped, or with failed jobs: a healthy running recipe's newest job succeeded."""
-    return not recipe.running or bool(getattr(recipe, "job_failed_count", 0))
+    """Stopped, or with failed jobs (a healthy running recipe's newest job succeeded), and not
+    known never to have run."""
+    failed = getattr(recipe, "job_failed_count", None)
+    never_ran = (
+        getattr(recipe, "last_run_at", None) is None
+        and failed == 0
+        and getattr(recipe, "job_succeeded_count", None) == 0
+    )
+    return (not recipe.running or failed != 0) and not never_ran
 
 
 def _run_key(recipe: Any) -> tuple[Any, ...]:

@@ -12,6 +12,8 @@ import re
 import urllib.parse
 from collections.abc import Iterable
 
+from .redaction import redact
+
 __all__ = [
     "DataCenter",
     "api_base_url",
@@ -250,13 +252,44 @@ def workato_path(url: object) -> str | None:
         if inner is None or "direct_link" in inner:
             return None
         return workato_path(inner)
-    kept = [(k, v) for k, v in pairs if not k.lower().startswith("workato_dl_")]
+    kept = [
+        (_revealed(k), _revealed(v)) for k, v in pairs if not k.lower().startswith("workato_dl_")
+    ]
     query = urllib.parse.urlencode(kept, quote_via=urllib.parse.quote)
+    path = _revealed(path, quoted=True)
     where = f"{path}?{query}" if query else path
+    if redact(_fully_decoded(where)) != _fully_decoded(where):
+        return None  # a secret that survived every step above: keep nothing of this URL
     try:
         return validate_page_path(where)  # e.g. a token parameter written into the path itself
     except ValueError:
         return None
+
+
+_DECODINGS = 4
+"""How many times `workato_path` percent-decodes a part to look for a secret in it."""
+
+
+def _fully_decoded(text: str) -> str:
+    for _ in range(_DECODINGS):
+        text, before = urllib.parse.unquote(text), text
+        if text == before:
+            break
+    return text
+
+
+def _revealed(text: str, *, quoted: bool = False) -> str:
+    """`text` unchanged, or, when decoding it reveals a secret, its decoded form redacted.
+
+    Redaction runs on what the page posted; decoding can turn a harmless-looking ``%65yJ...`` or
+    ``%65%79%4A...`` into a token, so what decoding makes is redacted too. A `quoted` part (the
+    path, still percent-encoded) comes back encoded again.
+    """
+    plain = _fully_decoded(text)
+    cleaned = redact(plain)
+    if cleaned == plain:
+        return text
+    return urllib.parse.quote(cleaned, safe="/[]") if quoted else cleaned
 
 
 def origin_of(url: str) -> str:

@@ -47,7 +47,7 @@ from .health_scan import (
 )
 from .poller import check_interval
 from .redaction import redact
-from .token import TokenSigner
+from .signing import Signer
 
 if TYPE_CHECKING:
     import pandas
@@ -136,7 +136,7 @@ class AccountHealth(anywidget.AnyWidget):
         self,
         api: Any,
         *,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         token_provider: TokenProvider | None = None,
         include_recipes: bool = True,
         concurrency: int | None = None,
@@ -151,8 +151,11 @@ class AccountHealth(anywidget.AnyWidget):
                 "AccountHealth takes one way to get tokens for an opened customer's pages: "
                 "signer= or token_provider=, not both"
             )
-        if signer is not None and not isinstance(signer, TokenSigner):
-            raise TypeError(f"signer must be a TokenSigner, got {type(signer).__name__}")
+        if signer is not None and not isinstance(signer, Signer):
+            raise TypeError(
+                "signer must be a Signer (a TokenSigner, a HubSigner, or anything with "
+                f"sign(customer_id, user_id=, origin=)), got {type(signer).__name__}"
+            )
         if token_provider is not None and not callable(token_provider):
             raise TypeError(
                 "token_provider must be a callable (customer_id, origin) -> token, got "

@@ -38,10 +38,16 @@ class EmbeddedPage(WorkatoFrame):
     _CALLBACK_KINDS: ClassVar[tuple[str, ...]] = ("navigate", *WorkatoFrame._CALLBACK_KINDS)
 
     def __init__(self, path: str, **kwargs: Any) -> None:
-        """`path` is a Workato path with an optional query, e.g. ``"/recipes?folder_id=7"``.
+        """Show the Workato page at `path`.
 
-        Other arguments as `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
-        `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+        Args:
+            path: A Workato path with an optional query, e.g. ``"/recipes?folder_id=7"``; it
+                starts with ``/`` and carries no scheme, host or ``workato_dl_token``.
+            **kwargs: As `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
+                `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+
+        Raises:
+            ValueError: `path` is not a Workato path.
         """
         self.set_trait("path", endpoints.validate_page_path(path))
         self._requested: str | None = None  # the last navigate() the page has not reported yet
@@ -54,12 +60,26 @@ class EmbeddedPage(WorkatoFrame):
         view that asks for its URL later (one displayed in the same cell, whose listener was not
         there yet) loads at `path` directly. `await page.wait_for("path", lambda p: p == path)`
         waits for the page to get there.
+
+        Args:
+            path: A Workato path with an optional query, e.g. ``"/dashboard"``.
+
+        Raises:
+            ValueError: `path` is not a Workato path.
         """
         self._requested = endpoints.validate_page_path(path)
         self.send({"kind": "navigate", "path": self._requested})
 
     def on_navigate(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(event)` for each `loaded` and `navigated`; returns an unsubscribe."""
+        """Call `callback(event)` for each `loaded` and `navigated`.
+
+        Args:
+            callback: Called with each `Loaded` or `Navigated` event.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return self._subscribe("navigate", callback, remove)
 
     def __repr__(self) -> str:

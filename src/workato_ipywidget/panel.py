@@ -33,7 +33,8 @@ from .connection_state import classify
 from .frame import BUNDLE, MAX_VIEW_ID
 from .poller import CoalescedReads, Poller, check_interval
 from .redaction import redact
-from .token import IdLike, TokenSigner
+from .signing import Signer
+from .token import IdLike
 from .token_source import token_source
 from .waiting import refuse_if_blocked, wait_until
 from .widget import ConnectionWidget
@@ -112,7 +113,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         customer_id: IdLike,
         *,
         api: EmbeddedApi,
-        signer: TokenSigner | None = None,
+        signer: Signer | None = None,
         user_id: IdLike | None = None,
         token_provider: Callable[[str], str] | None = None,
         token: str | None = None,
@@ -122,16 +123,36 @@ class ConnectionsPanel(anywidget.AnyWidget):
         diagnose_after: float | None = 15.0,
         new_tab_link: bool | None = None,
         poll_every: float = 3.0,
+        recipes: bool = True,
         **kwargs: Any,
     ) -> None:
-        """`customer_id` names the customer for the API and, with `signer=`, for the tokens;
-        one token source as for ConnectionWidget (`signer=`, `token_provider=` or `token=`, the
-        last good for one opened connection only, since Workato takes each token once). The
-        iframes load from the API's data center (or its `base_url`).
+        """List a customer's connections (and the recipes using them) in one table.
 
-        `refresh_every` (seconds, None for never) re-reads the list while the panel is shown;
-        `diagnose_after`, `new_tab_link`, `trusted_origins` and `poll_every` go to each opened
-        ConnectionWidget.
+        Args:
+            customer_id: The customer (managed user) for the API and, with `signer`, for the
+                tokens: Workato's id or an `ExternalId`.
+            api: The `EmbeddedApi` the panel reads through; the iframes load from its data
+                center (or its `base_url`).
+            signer: Signs a fresh token for each opened connection's view.
+            user_id: A user of that customer, for the signer.
+            token_provider: Called with the page's origin, returns a token minted elsewhere.
+            token: One token minted elsewhere: good for one opened connection only, since
+                Workato takes each token once.
+            refresh_every: Seconds between re-reads while a view shows the panel (at least 2);
+                None never re-reads on its own.
+            title: The panel's title (default: "Connections of <customer>").
+            trusted_origins: More origins each opened widget accepts its iframe's messages from.
+            diagnose_after: For each opened widget: seconds before a silent iframe is explained.
+            new_tab_link: For each opened widget: show "Open in a new tab".
+            poll_every: For each opened widget: seconds between reads while its new-tab page is
+                open.
+            recipes: False reads no recipes (rows show none): for an API client whose role may
+                not list them.
+            **kwargs: Passed to `anywidget.AnyWidget`.
+
+        Raises:
+            TypeError: `api` is not an `EmbeddedApi`, or not exactly one token source.
+            ValueError: A bad customer id, interval or origin.
         """
         from .api import EmbeddedApi, check_customer_id
 
@@ -209,6 +230,9 @@ class ConnectionsPanel(anywidget.AnyWidget):
             self._times_failed,
             spacing=REFRESH_SPACING,
         )
+        if not isinstance(recipes, bool):
+            raise TypeError(f"recipes must be True or False, got {type(recipes).__name__}")
+        self._with_recipes = recipes
         self._recipe_read: RecipeRead | None = None
         self._starts: dict[int, CoalescedReads] = {}
         self.set_trait("frame_kind", self._KIND)
@@ -259,7 +283,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         except Exception as exc:
             self._failed(exc)
         else:
-            recipes = read_recipes(self._api, self._customer, self._recipe_read)
+            recipes = self._read_recipes()
             self._take_read(records, marks)
             self._take_recipes(recipes)
         return self.connections
@@ -290,7 +314,14 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def expand(self, connection_id: int | str) -> ConnectionWidget:
         """Open a connection's widget under its row (once; later calls return the same widget).
 
-        Raises LookupError when the customer has no such connection in the table.
+        Args:
+            connection_id: One of the panel's connections.
+
+        Returns:
+            Its `ConnectionWidget`, started from the row's record.
+
+        Raises:
+            LookupError: The customer has no such connection in the table.
         """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
@@ -314,7 +345,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         return widget
 
     def collapse(self, connection_id: int | str) -> None:
-        """Close a connection's widget and take it from under its row (nothing if not open)."""
+        """Close a connection's widget and take it from under its row (nothing if not open).
+
+        Args:
+            connection_id: One of the panel's connections.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         with self._lock:
             widget = self._widgets.pop(cid, None)
@@ -324,8 +359,17 @@ class ConnectionsPanel(anywidget.AnyWidget):
         widget.close()
 
     def on_change(self, callback: ChangeCallback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(old, new)` with the two records whenever a row's status (or its
-        error text) changes, from a refresh or from its opened widget; returns an unsubscribe."""
+        """Call `callback(old, new)` with two records whenever one changes: two `Connection`s when
+        a row's status (or its error text) changes, from a refresh or from its opened widget; two
+        `Recipe`s when a recipe using a connection starts or stops between two reads.
+
+        Args:
+            callback: Called with the old and the new record.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._change_callbacks, callback, remove, "(old, new) records")
 
     async def wait_for(
@@ -334,8 +378,22 @@ class ConnectionsPanel(anywidget.AnyWidget):
         predicate: Callable[[Connection], object] | None = None,
         timeout: float | None = 60.0,
     ) -> Connection:
-        """Wait until a connection's record satisfies `predicate` (default: it is connected),
-        and return that record. Works inside a running cell, as `ConnectionWidget.wait_for`."""
+        """Wait until a connection's record satisfies `predicate`, and return that record.
+
+        Works inside a running cell, as `ConnectionWidget.wait_for`.
+
+        Args:
+            connection_id: One of the panel's connections.
+            predicate: Called with the record; None waits until it is connected.
+            timeout: Seconds to wait; None waits for ever.
+
+        Returns:
+            The first record that satisfies `predicate`.
+
+        Raises:
+            LookupError: The customer has no such connection in the panel.
+            TimeoutError: Not within `timeout`, naming the connection's last status.
+        """
         cid = endpoints.validate_connection_id(connection_id)
         if cid not in self._rows:
             raise LookupError(
@@ -489,7 +547,8 @@ class ConnectionsPanel(anywidget.AnyWidget):
     def _failed(self, exc: BaseException) -> None:
         who = customer_label(self._customer)
         text = describe_api_failure(f"{who}'s connections", exc, self._customer)
-        log.warning("%s: %s", self._describe_self(), text)
+        # INFO: the panel already shows it; a WARNING would repeat it as a pink stderr line.
+        log.info("%s: %s", self._describe_self(), text)
         with self._lock:
             self._error_from = None
             self.error = text
@@ -511,9 +570,11 @@ class ConnectionsPanel(anywidget.AnyWidget):
         note = None if read is None else (read.missing or read.jobs_note)
         self.set_trait("recipes_note", None if note is None else _cleaned(f"Recipes: {note}"))
 
-    def _take_recipes(self, read: RecipeRead) -> None:
+    def _take_recipes(self, read: RecipeRead | None) -> None:
         """Take one read of the recipes: rows and opened rows show it; a recipe that started or
         stopped since the last read goes to on_change."""
+        if read is None:
+            return
         with self._lock:
             old = self._recipe_read
             self._recipe_read = read
@@ -569,7 +630,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
             return
         starter = CoalescedReads(
             f"workato-panel-start-{recipe.id}",
-            functools.partial(self._api.start_recipe, self._customer, recipe.id),  # type: ignore[attr-defined]
+            functools.partial(self._api.start_recipe, self._customer, recipe.id),
             functools.partial(self._started, recipe.id),
             functools.partial(self._start_failed, recipe.id),
             spacing=REFRESH_SPACING,
@@ -682,7 +743,13 @@ class ConnectionsPanel(anywidget.AnyWidget):
         last jobs that need reading."""
         marks = self._read_marks()
         records = self._api.connections(self._customer)
-        return marks, (records, read_recipes(self._api, self._customer, self._recipe_read))
+        return marks, (records, self._read_recipes())
+
+    def _read_recipes(self) -> RecipeRead | None:
+        """The recipes and the last jobs that need reading (None when the panel reads none)."""
+        if not self._with_recipes:
+            return None
+        return read_recipes(self._api, self._customer, self._recipe_read)
 
     def _poll_apply(self, result: tuple[tuple[ReadMark, dict[int, int]], Any]) -> bool:
         self._apply_refresh(result)

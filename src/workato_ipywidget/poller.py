@@ -105,8 +105,7 @@ class Poller:
         """No further rounds; a read in flight finishes but is not applied."""
         run = self._run
         if run is not None:
-            run.stopped.set()
-            run.wake.set()
+            run.stop()
 
     def finish(self) -> None:
         """One more round now (e.g. the last tab closed: catch what happened there), then stop;
@@ -121,8 +120,8 @@ class Poller:
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end (tests, and closing a widget)."""
         run = self._run
-        if run is not None and run.thread is not threading.current_thread():
-            run.thread.join(timeout)
+        if run is not None:
+            run.join(timeout)
 
     def _loop(self, run: _Run) -> None:
         from .errors import RateLimitError
@@ -217,14 +216,13 @@ class CoalescedReads:
             self._closed = True
             run = self._run
         if run is not None:
-            run.stopped.set()
-            run.wake.set()
+            run.stop()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait until no read is in flight or queued (tests, and closing)."""
         run = self._run
-        if run is not None and run.thread is not threading.current_thread():
-            run.thread.join(timeout)
+        if run is not None:
+            run.join(timeout)
 
     def _loop(self, run: _Run) -> None:
         from .errors import RateLimitError
@@ -260,6 +258,16 @@ class _Run:
         self.stopped = threading.Event()
         self.last_round = False
         self.thread: threading.Thread
+
+    def stop(self) -> None:
+        """No further rounds; wake the thread so that it sees it."""
+        self.stopped.set()
+        self.wake.set()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the thread to end (never from the thread itself)."""
+        if self.thread is not threading.current_thread():
+            self.thread.join(timeout)
 
     def deliver(self, handler: Callable[[Any], object], result: Any) -> bool:
         """Hand one result (or failure) to `handler` where the kernel's state lives; True when

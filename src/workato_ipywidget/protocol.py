@@ -51,9 +51,9 @@ MAX_HEIGHT: Final = 100_000
 MAX_STRING: Final = 2_000
 """Longest string (chars) an event may carry, truncation marker included."""
 TRUNCATION_MARKER: Final = "…[truncated]"
+"""Ends every string (and marks every container) that was cut short."""
 MAX_ERROR_TEXT: Final = 500
 """The cap on an error text the kernel composes (a failed load or API read, a row's problem)."""
-"""Ends every string (and marks every container) that was cut short."""
 MAX_MESSAGE_BYTES: Final = 65_536
 """Largest JSON string (UTF-8 bytes) `parse()` will decode; the bridge drops larger ones too."""
 MAX_TYPE_LENGTH: Final = 100
@@ -69,14 +69,25 @@ JSON: TypeAlias = Union[bool, int, float, str, list["JSON"], dict[str, "JSON"], 
 
 @dataclass(frozen=True, slots=True)
 class HeightChange:
-    """The iframe's content height changed (px, an int in [0, MAX_HEIGHT])."""
+    """The iframe's content height changed.
+
+    Attributes:
+        height: The new height in px, an int in [0, MAX_HEIGHT] (larger values are capped).
+    """
 
     height: int
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionStatusChange:
-    """The connection was connected, disconnected, or failed (`error` holds Workato's text)."""
+    """The connection was connected, disconnected, or failed.
+
+    Attributes:
+        id: The connection's id, as Workato sent it.
+        provider: The connector, e.g. ``"salesforce"``.
+        connected: True once connected, False when disconnected or failed, None if not said.
+        error: Workato's text when connecting failed (redacted).
+    """
 
     id: int | str | None = None
     provider: str | None = None
@@ -86,7 +97,13 @@ class ConnectionStatusChange:
 
 @dataclass(frozen=True, slots=True)
 class ErrorMessage:
-    """The iframe reported an unexpected error (`details` is JSON text when Workato sent data)."""
+    """The iframe reported an unexpected error.
+
+    Attributes:
+        message: Workato's error text (redacted).
+        type: The error's kind, when Workato names one.
+        details: JSON text of any data Workato sent with it (redacted, capped).
+    """
 
     message: str
     type: str | None = None
@@ -95,7 +112,12 @@ class ErrorMessage:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A full-embed page finished loading (`url` and `title` as Workato sent them, redacted)."""
+    """A full-embed page finished loading.
+
+    Attributes:
+        url: Where the page is, as Workato sent it (redacted).
+        title: The page's title, when Workato sends one (redacted).
+    """
 
     url: str | None = None
     title: str | None = None
@@ -103,7 +125,13 @@ class Loaded:
 
 @dataclass(frozen=True, slots=True)
 class Navigated:
-    """A full-embed page navigated (`url` and `title` as Workato sent them, redacted)."""
+    """A full-embed page navigated.
+
+    Attributes:
+        url: Where the page is now, as Workato sent it (redacted).
+        replaced: True when the move replaced the current history entry.
+        title: The page's title, when Workato sends one (redacted).
+    """
 
     url: str | None = None
     replaced: bool = False
@@ -126,6 +154,10 @@ class Unknown:
 
     Strings are capped, nesting is cut at MAX_DEPTH, the whole is bounded by MAX_PAYLOAD_SIZE,
     and NaN/infinities become None, so the payload is safe to store, log and `json.dumps`.
+
+    Attributes:
+        type: The message's `type`, as sent.
+        payload: Its payload, sanitized as above.
     """
 
     type: str
@@ -134,7 +166,11 @@ class Unknown:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A message `parse()` refused; `reason` says what was wrong and what was expected."""
+    """A message `parse()` refused.
+
+    Attributes:
+        reason: What was wrong with the message and what was expected.
+    """
 
     reason: str
 

@@ -45,7 +45,21 @@ class RateLimits:
     and projects 1,000.
 
     Args:
+        list_connections: Listing a customer's connections.
+        connections: Every other connections endpoint.
+        customers: The customer (managed user) endpoints but creation.
+        create_customer: Creating a customer.
+        list_recipes: Listing a customer's recipes.
+        get_recipe: Getting one recipe.
+        recipe_versions: A recipe's versions.
+        recipes: Every other recipe endpoint (start, stop, ...).
+        jobs: The jobs endpoints.
+        folders: The folders endpoints.
+        projects: The projects endpoints.
         window: the length of the window in seconds (60 for Workato; smaller in tests).
+
+    Raises:
+        ValueError: A limit is not a whole number >= 1, or `window` is not a positive number.
     """
 
     list_connections: int = 1000
@@ -69,14 +83,25 @@ class RateLimits:
         check_seconds("RateLimits.window", self.window)
 
     def limit(self, family: Family) -> int:
-        """The requests `family` may make in one window."""
+        """The requests `family` may make in one window.
+
+        Args:
+            family: An endpoint family, e.g. ``"list_connections"``.
+
+        Raises:
+            ValueError: `family` is not one of the families.
+        """
         if family not in FAMILIES:
             raise ValueError(f"unknown rate-limit family {family!r}; expected one of {FAMILIES}")
         value: int = getattr(self, family)
         return value
 
     def per_second(self, family: Family) -> float:
-        """The steady rate `family` allows, in requests a second."""
+        """The steady rate `family` allows, in requests a second.
+
+        Args:
+            family: An endpoint family, e.g. ``"list_connections"``.
+        """
         return self.limit(family) / self.window
 
 
@@ -206,7 +231,12 @@ class ApiStats:
         """Seconds those requests waited, in total."""
 
     def count(self, name: str, amount: float = 1) -> None:
-        """Add `amount` to the counter `name`."""
+        """Add `amount` to a counter (the client counts; readers only read).
+
+        Args:
+            name: the counter, e.g. ``"rate_limited"``.
+            amount: what to add.
+        """
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 

@@ -354,7 +354,8 @@ class JobLine(Record):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job(Record):
     """One run of a recipe. ``id`` is Workato's handle (a string like ``j-KGAKfhsz-GYoLe``);
-    ``lines`` is None in a list and the job's steps when read one by one."""
+    ``status`` is ``succeeded``, ``failed`` or ``pending``; ``lines`` is None in a list and the
+    job's steps when read one by one."""
 
     kind: ClassVar[str] = "job"
     id: Id
@@ -362,6 +363,7 @@ class Job(Record):
     started_at: Moment | None = None
     completed_at: Moment | None = None
     title: Text | None = None
+    status: Text | None = None
     is_error: Flag | None = None
     is_poll_error: Flag | None = None
     error: Json = None
@@ -385,6 +387,7 @@ class Folder(Record):
     id: Int
     name: Text
     parent_id: Int | None = None
+    is_project: Flag | None = None
     created_at: Moment | None = None
     updated_at: Moment | None = None
 

@@ -34,10 +34,24 @@ from cryptography.hazmat.primitives.asymmetric import (
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from .endpoints import normalize_origin
+from .redaction import remember
 
-__all__ = ["ExternalId", "IdLike", "InvalidKeyError", "TokenSigner"]
+__all__ = [
+    "MAX_KEY_FILE_BYTES",
+    "MAX_TTL",
+    "ExternalId",
+    "IdLike",
+    "InvalidKeyError",
+    "TokenSigner",
+    "id_segment",
+    "read_key_file",
+]
 
 MIN_RSA_BITS = 2048
+MAX_TTL = 86_400
+"""The longest token lifetime (s) a signer accepts: a day."""
+MAX_KEY_FILE_BYTES = 65_536
+"""The largest key file read: a 16384-bit RSA key in PEM is about 13 KB."""
 _GENERATE_HINT = f"Generate one with: openssl genrsa -out key.pem {MIN_RSA_BITS}"
 _PEM_MARKER = "-----BEGIN"
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]*)-----")
@@ -58,6 +72,9 @@ class ExternalId:
     """A customer or user id from the vendor's own system, e.g. ``ExternalId("AM10:XV303")``.
 
     Workato writes it as ``"E"`` + the URL-encoded id, so it may hold ``:`` and any other character.
+
+    Attributes:
+        value: The id as your system writes it (not empty).
     """
 
     value: str
@@ -80,9 +97,18 @@ IdLike: TypeAlias = str | int | ExternalId
 class TokenSigner:
     """Signs RS256 tokens that let Workato's embedded pages act for one of a vendor's customers.
 
-    ``private_key`` is PEM text or bytes (PKCS#1 or PKCS#8, optionally encrypted with
-    ``passphrase``), the path of a PEM file, or a cryptography RSA private key. ``ttl`` is the
-    token lifetime in seconds (``exp`` claim), or None for no ``exp``.
+    The key is loaded and checked once, here; it never appears in a repr, an error or a log.
+
+    Args:
+        vendor_id: Your Workato vendor id (the "API key" of Workato's JWT sample).
+        private_key: PEM text or bytes (PKCS#1 or PKCS#8, optionally encrypted), the path of a
+            PEM file, or a cryptography RSA private key, of at least 2048 bits.
+        passphrase: The passphrase of an encrypted key.
+        ttl: The token lifetime in seconds (``exp`` claim), or None for no ``exp``.
+
+    Raises:
+        InvalidKeyError: The key cannot be read or used to sign Workato tokens (the message says
+            why and how to make one that can).
     """
 
     __slots__ = ("_key", "_public_key_pem", "_ttl", "_vendor_id")
@@ -133,6 +159,14 @@ class TokenSigner:
 
         Every token has a new ``jti``; ``origin`` must be the embedding page's origin, which Workato
         checks against the customer's or vendor's allowlist.
+
+        Args:
+            customer_id: The customer (managed user): Workato's id or an `ExternalId`.
+            user_id: A user of that customer, when the page acts for one.
+            origin: The origin of the page that embeds Workato's, e.g. ``"http://localhost:8888"``.
+
+        Returns:
+            The signed token (a JWT).
         """
         sub = self.subject(customer_id, user_id=user_id)
         iat = int(time.time())
@@ -144,10 +178,17 @@ class TokenSigner:
         payload = json.dumps(claims, separators=(",", ":")).encode("ascii")
         signing_input = _HEADER_SEGMENT + b"." + _b64url(payload)
         signature = self._key.sign(signing_input, _PKCS1V15, _SHA256)
-        return (signing_input + b"." + _b64url(signature)).decode("ascii")
+        token = (signing_input + b"." + _b64url(signature)).decode("ascii")
+        remember(token)  # so that its pieces are redacted wherever they come back
+        return token
 
     def subject(self, customer_id: IdLike, *, user_id: IdLike | None = None) -> str:
-        """Return the ``sub`` claim, ``vendor:customer[:user]``; refuses ids that cannot be one."""
+        """Return the ``sub`` claim, ``vendor:customer[:user]``; refuses ids that cannot be one.
+
+        Args:
+            customer_id: The customer (managed user): Workato's id or an `ExternalId`.
+            user_id: A user of that customer, or None.
+        """
         sub = f"{self._vendor_id}:{_id_segment(customer_id, 'customer_id')}"
         if user_id is not None:
             sub += ":" + _id_segment(user_id, "user_id")
@@ -216,7 +257,28 @@ def _check_ttl(ttl: object) -> int | None:
         raise ValueError(
             f"ttl must be a positive number of seconds (or None for tokens without exp), got {ttl}"
         )
+    if ttl > MAX_TTL:
+        shown = str(ttl) if ttl < 10**12 else "a number of more than 12 digits"
+        raise ValueError(
+            f"ttl must be at most {MAX_TTL} seconds (a day), got {shown}: a token lets whoever "
+            "holds it act for the customer until it expires, and each view gets a fresh one, "
+            "so it needs to live only minutes (the default is 600)"
+        )
     return ttl
+
+
+def id_segment(value: object, name: str = "customer_id") -> str:
+    """Write a customer or user id as one segment of a token's ``sub``; refuse one that cannot be.
+
+    Args:
+        value: a str, an int or an ExternalId.
+        name: the argument's name, for the error message.
+
+    Raises:
+        TypeError: not a str, int or ExternalId.
+        ValueError: empty, negative, or a str holding ``:``.
+    """
+    return _id_segment(value, name)
 
 
 def _id_segment(value: object, name: str) -> str:
@@ -306,20 +368,10 @@ def _load_key_file(path: str, password: bytes | None, notes: list[str]) -> rsa.R
             "the private key is not PEM text (no '-----BEGIN' line) and names no existing file; "
             "pass the whole PEM, including its '-----BEGIN ... PRIVATE KEY-----' line, or a path"
         )
-    try:
-        with open(path, "rb") as file:
-            mode = os.fstat(file.fileno()).st_mode
-            data = file.read()
-    except FileNotFoundError:
-        return f"no private key file at {shown}; check the path (or pass the PEM text itself)"
-    except IsADirectoryError:
-        return f"{shown} is a directory, not a private key file"
-    except PermissionError:
-        return f"cannot read the private key file {shown}: permission denied"
-    except OSError as error:
-        return f"cannot read the private key file {shown}: {error.strerror or type(error).__name__}"
-    if not stat.S_ISREG(mode):
-        return f"{shown} is not a regular file; expected a PEM private key file"
+    read = read_key_file(path, "private key")
+    if isinstance(read, str):
+        return read
+    data, mode = read
     if os.name == "posix" and mode & 0o077:
         notes.append(
             f"the private key file {shown} can be read or changed by users other than its owner "
@@ -328,6 +380,54 @@ def _load_key_file(path: str, password: bytes | None, notes: list[str]) -> rsa.R
     if _PEM_MARKER.encode() not in data:
         return f"the file {shown} does not hold a PEM key (no '-----BEGIN' line)"
     return _load_pem(data, password, source=f"the private key in {shown}")
+
+
+def read_key_file(path: str, what: str) -> tuple[bytes, int] | str:
+    """The bytes and mode of the key file at `path`, or why it cannot be one (a str).
+
+    Checked before anything is read: a FIFO, a device such as ``/dev/zero`` or a file larger than
+    any PEM key is refused, so a wrong path can neither hang nor fill memory. The file is opened
+    without blocking (a FIFO with no writer would wait forever) and read up to the limit only.
+    """
+    shown = _shown_path(path) or "the given path"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return f"no {what} file at {shown}; check the path (or pass the PEM text itself)"
+    except IsADirectoryError:
+        return f"{shown} is a directory, not a {what} file"
+    except PermissionError:
+        return f"cannot read the {what} file {shown}: permission denied"
+    except OSError as error:
+        return f"cannot read the {what} file {shown}: {error.strerror or type(error).__name__}"
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            return f"{shown} is a directory, not a {what} file"
+        if not stat.S_ISREG(info.st_mode):
+            return (
+                f"{shown} is not a regular file (a device, FIFO or socket); expected a PEM "
+                f"{what} file"
+            )
+        if info.st_size > MAX_KEY_FILE_BYTES:
+            return (
+                f"{shown} is {info.st_size} bytes, larger than any PEM key "
+                f"(at most {MAX_KEY_FILE_BYTES}); check that it is the {what} file"
+            )
+        data = b""
+        while len(data) <= MAX_KEY_FILE_BYTES:
+            chunk = os.read(fd, MAX_KEY_FILE_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as error:
+        return f"cannot read the {what} file {shown}: {error.strerror or type(error).__name__}"
+    finally:
+        os.close(fd)
+    if len(data) > MAX_KEY_FILE_BYTES:  # it grew while we looked
+        return f"{shown} is larger than any PEM key (at most {MAX_KEY_FILE_BYTES} bytes)"
+    return data, info.st_mode
 
 
 def _shown_path(path: str) -> str | None:

@@ -11,8 +11,9 @@ import traceback
 from collections.abc import Callable
 
 from . import protocol
-from .redaction import redact
-from .token import IdLike, TokenSigner
+from .redaction import redact, remember
+from .signing import Signer
+from .token import IdLike, id_segment
 
 __all__ = ["TokenSourceFailed", "token_source"]
 
@@ -25,7 +26,7 @@ class TokenSourceFailed(Exception):
 
 def token_source(
     owner: str,
-    signer: TokenSigner | None,
+    signer: Signer | None,
     customer_id: IdLike | None,
     user_id: IdLike | None,
     token_provider: Callable[[str], str] | None,
@@ -60,13 +61,18 @@ def token_source(
             f"token_provider=, or token= ({got})"
         )
     if signer is not None:
-        if not isinstance(signer, TokenSigner):
-            raise TypeError(f"signer must be a TokenSigner, got {type(signer).__name__}")
+        if not isinstance(signer, Signer):
+            raise TypeError(
+                "signer must be a Signer (a TokenSigner, a HubSigner, or anything with "
+                f"sign(customer_id, user_id=..., origin=...)), got {type(signer).__name__}"
+            )
         if customer_id is None:
             raise TypeError(
                 "signer= needs customer_id=: the Workato customer whose connections these are"
             )
-        signer.subject(customer_id, user_id=user_id)  # refuse bad ids now, not per view
+        id_segment(customer_id, "customer_id")  # refuse bad ids now, not per view
+        if user_id is not None:
+            id_segment(user_id, "user_id")
         return lambda origin: signer.sign(customer_id, user_id=user_id, origin=origin)
     if customer_id is not None or user_id is not None:
         raise TypeError(
@@ -92,11 +98,14 @@ def token_source(
                 raise TokenSourceFailed(
                     protocol.clean_text(f"token_provider raised {type(exc).__name__}: {exc}")
                 ) from None
-            return _checked_token(value, "token_provider returned")
+            token = _checked_token(value, "token_provider returned")
+            remember(token)  # a token handed to a view is redacted wherever it comes back
+            return token
 
         return call_provider
     assert token is not None
     fixed = _checked_token(token, "token=")
+    remember(fixed)
     return lambda _origin: fixed
 
 

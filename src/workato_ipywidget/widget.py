@@ -69,13 +69,27 @@ class ConnectionWidget(WorkatoFrame):
         record: Connection | None = None,
         **kwargs: Any,
     ) -> None:
-        """Arguments as `WorkatoFrame`: one token source (`signer=` + `customer_id=`,
-        `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+        """Show connection `connection_id`; with `api=`, start from Workato's Embedded API.
 
-        `api=` (an `EmbeddedApi`) reads the connection from Workato's Embedded API now and on
-        each `reload()`, and every `poll_every` seconds (for at most `poll_for`) while a view's
-        "Open in a new tab" page is open. The API needs the customer: `customer_id=`, which with
-        `token_provider=` or `token=` is used for the API only.
+        With `api=` the widget reads the connection now and on each `reload()`, and every
+        `poll_every` seconds (for at most `poll_for`) while a view's "Open in a new tab" page is
+        open; the iframe's own messages win over an answer read before them.
+
+        Args:
+            connection_id: Workato's id of the connection.
+            api: An `EmbeddedApi` to read the connection's status from. It needs the customer:
+                `customer_id=`, which with `token_provider=` or `token=` is used for the API only.
+            poll_every: Seconds between reads while a new-tab page is open (at least 2).
+            poll_for: Seconds after which that polling stops.
+            record: This connection as `api` just listed it (a panel's row): the widget starts
+                from it instead of reading the API again.
+            **kwargs: As for `WorkatoFrame`: one token source (`signer=` with `customer_id=`,
+                `token_provider=` or `token=`), and `data_center=` or `base_url=`.
+
+        Raises:
+            TypeError: `api` is not an `EmbeddedApi`, `customer_id=` is missing for it, or
+                `record=` is given without `api=`.
+            ValueError: a bad connection id or interval, or a `record` of another connection.
         """
         # Set before the comm opens, so the page's first state already names the connection.
         self.set_trait("connection_id", endpoints.validate_connection_id(connection_id))
@@ -128,10 +142,17 @@ class ConnectionWidget(WorkatoFrame):
     def take_record(self, record: Connection, *, reports_before: int | None = None) -> bool:
         """Take this connection's record from an Embedded API read made elsewhere (a panel's
         list read): set `provider`, `connected`, `status` and `error` from it, unless the iframe
-        reported since `reports_before` (`iframe_reports` when that read began; None: now).
+        reported since that read began.
+
+        Args:
+            record: The connection as the API listed it.
+            reports_before: `iframe_reports` when that read began; None takes it regardless.
 
         Returns:
             True when the traits follow the record, False when the iframe's newer word stays.
+
+        Raises:
+            ValueError: The record is of another connection.
         """
         if getattr(record, "id", None) != self.connection_id:
             raise ValueError(
@@ -153,7 +174,15 @@ class ConnectionWidget(WorkatoFrame):
 
     def on_record(self, callback: RecordCallback, *, remove: bool = False) -> Callable[[], None]:
         """Call `callback(record)` whenever the widget's traits follow an Embedded API record
-        (its own reads, polls while a tab is open, `take_record`); returns an unsubscribe."""
+        (its own reads, polls while a tab is open, `take_record`).
+
+        Args:
+            callback: Called with each `Connection` record taken.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return subscribe(self._record_callbacks, callback, remove, "one Connection record")
 
     def reload(self) -> None:
@@ -171,7 +200,15 @@ class ConnectionWidget(WorkatoFrame):
         super().close()
 
     def on_status_change(self, callback: Callback, *, remove: bool = False) -> Callable[[], None]:
-        """Call `callback(event)` for each `connectionStatusChange`; returns an unsubscribe."""
+        """Call `callback(event)` for each `connectionStatusChange`.
+
+        Args:
+            callback: Called with each `ConnectionStatusChange`.
+            remove: Take `callback` out instead of adding it.
+
+        Returns:
+            A function that unsubscribes `callback`.
+        """
         return self._subscribe("status", callback, remove)
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from e2e_servers import REPO, VENV_BIN, ServerProcess
-from e2e_widget import assert_no_deprecation_warning, frames, status_lines, wait_loaded
+from e2e_widget import assert_no_deprecation_warning, frames, inside, status_lines, wait_loaded
 from playwright.sync_api import Page, expect
 
 DEMO = REPO / "notebooks" / "demo.ipynb"
@@ -98,14 +98,32 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
 
     # The kernel starts, the cells run and the sandbox starts before the first iframe exists.
     expect(frames(page).first).to_be_attached(timeout=90_000)
-    wait_loaded(page, 3)  # the panel's opened row and both widgets show the connection page
+    # Run All reaches the last cell with nobody clicking: no cell waits for the customer.
+    last_output = page.locator(".jp-NotebookPanel .jp-OutputArea-output").filter(
+        has_text="The demo reached its last cell."
+    )
+    expect(last_output).to_be_visible(timeout=120_000)
+    expect(page.locator(".jp-NotebookPanel .jp-InputPrompt", has_text="[*]")).to_have_count(
+        0, timeout=30_000
+    )
+    # The panel's two opened rows and both widgets show the connection page (each scrolled into
+    # view first: Run All left the last cell in view, and JupyterLab skips cells out of view).
+    expect(frames(page)).to_have_count(4)
+    for index in range(4):
+        frames(page).nth(index).scroll_into_view_if_needed()
+        expect(inside(page, index).locator("body[data-page='connection']")).to_be_attached(
+            timeout=30_000
+        )
+    wait_loaded(page, 4)
     expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
     expect(page.locator(PROMPTS)).to_have_count(0)
 
     # The presenter scrolls back up to the panel (Run All left the last cell in view, and
     # JupyterLab skips rendering cells out of view) and connects Salesforce from it: its row
     # follows, without a refresh.
-    panel_frame = page.locator(".workato-panel iframe.workato-connection-frame")
+    panel_frame = page.locator(
+        ".workato-panel tr.workato-panel-detail[data-id='1'] iframe.workato-connection-frame"
+    )
     panel_frame.evaluate("frame => frame.scrollIntoView({ block: 'center' })")
     opened = panel_frame.content_frame
     opened.locator("#connect").click()
@@ -119,9 +137,9 @@ def test_demo_in_jupyterlab_runs_with_no_prompt_in_front(
 def test_demo_as_a_voila_dashboard_shows_the_widgets_and_no_code(
     voila_demo: str, page: Page, console: list[str]
 ) -> None:
-    page.goto(voila_demo)
+    page.goto(voila_demo, timeout=90_000)  # Voila sends the page once every cell has run
 
-    wait_loaded(page, 3)  # the panel's opened row and both widgets
+    wait_loaded(page, 4)  # the panel's two opened rows and both widgets
     expect(page.locator(".workato-panel tr.workato-panel-row")).to_have_count(5)
     expect(status_lines(page).first).to_contain_text("salesforce")
     expect(page.get_by_role("heading", name="Workato Embedded connections")).to_be_visible()

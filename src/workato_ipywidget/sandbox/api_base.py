@@ -12,8 +12,9 @@ from __future__ import annotations
 import hmac
 import json
 import math
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import tornado.web
 
@@ -25,6 +26,14 @@ CUSTOMER_PATH = r"/api/managed_users/([^/]+)"
 MAX_PER_PAGE = 100
 MAX_ID_DIGITS = 18
 """Ids and page numbers are at most this many digits: Workato's are 64-bit integers."""
+
+
+class _CustomersRecord(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+
+
+Owned = TypeVar("Owned", bound=_CustomersRecord)
 
 
 class ApiRefusal(tornado.web.HTTPError):
@@ -62,7 +71,7 @@ class ApiHandler(BaseHandler):
             return
         family = self.family_of(self.request.method or "GET")
         limit = limits.limit(family)
-        wait = self.sandbox.state.take(family, limit, limits.window)
+        wait = self.sandbox.gate.take(family, limit, limits.window)
         if wait is not None:
             raise ApiRefusal(
                 429,
@@ -109,13 +118,27 @@ class ApiHandler(BaseHandler):
 
     def connection(self, customer: StoredCustomer, raw_id: str) -> StoredConnection:
         """The customer's connection, or a 404 (also for another customer's connection)."""
+        return self.owned(
+            customer, "connection", raw_id, parse_connection_id, self.sandbox.state.connection
+        )
+
+    def owned(
+        self,
+        customer: StoredCustomer,
+        kind: str,
+        raw_id: str,
+        parse: Callable[[str], int],
+        find: Callable[[int], Owned | None],
+    ) -> Owned:
+        """The customer's record of `kind` with the path's id, or a 404: also for an id that
+        is no id at all, and for another customer's record (nothing tells which ids exist)."""
         try:
-            found = self.sandbox.state.connection(parse_connection_id(raw_id))
+            found = find(parse(raw_id))
         except ValueError:
             found = None
         if found is None or found.customer_id != customer.id:
             raise ApiRefusal(
-                404, f"customer {customer.id!r} has no connection {raw_id[:40]!r}; list them first"
+                404, f"customer {customer.id!r} has no {kind} {raw_id[:40]!r}; list them first"
             )
         return found
 
@@ -132,6 +155,16 @@ class ApiHandler(BaseHandler):
             data = json.loads(self.request.body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ApiRefusal(400, "the request body is not JSON; send a JSON object") from None
+        except RecursionError:
+            raise ApiRefusal(
+                400, "the request body is nested too deeply to read; send a flat JSON object"
+            ) from None
+        except ValueError:  # an integer beyond Python's int/str conversion limit
+            raise ApiRefusal(
+                400,
+                "the request body holds an integer of more than 4300 digits; ids are integers "
+                f"of at most {MAX_ID_DIGITS} digits",
+            ) from None
         if not isinstance(data, dict):
             raise ApiRefusal(400, "the request body must be a JSON object")
         unknown = sorted(set(data) - allowed)
@@ -154,8 +187,12 @@ class ApiHandler(BaseHandler):
         value = self.get_query_argument(name, None)
         if value is None:
             return None
-        if not (value.isascii() and value.isdigit()):
-            raise ApiRefusal(400, f"{name} must be an integer id, got {value[:40]!r}")
+        if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
+            raise ApiRefusal(
+                400,
+                f"{name} must be an integer of at most {MAX_ID_DIGITS} digits, got "
+                f"{value[:40]!r}" + ("..." if len(value) > 40 else ""),
+            )
         return int(value)
 
     def positive_query(self, name: str, default: int) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..rate_limits import Family
 from .api_base import CUSTOMER_PATH, ApiHandler, ApiRefusal, moment
-from .base import Routes, SandboxConfig
+from .base import Routes, SandboxConfig, routes
 from .records import StoredConnection
 
 _CONNECTION = CUSTOMER_PATH + r"/connections/([^/]+)"
@@ -17,12 +17,12 @@ _UPDATE_FIELDS = frozenset({"name", "folder_id", "parent_id", "external_id", "in
 
 def connection_routes(config: SandboxConfig) -> Routes:
     """The connections endpoints' routes."""
-    args = {"config": config}
-    return [
-        (CUSTOMER_PATH + r"/connections", ConnectionsHandler, args),
-        (_CONNECTION, ConnectionHandler, args),
-        (_CONNECTION + r"/disconnect", DisconnectHandler, args),
-    ]
+    return routes(
+        config,
+        (CUSTOMER_PATH + r"/connections", ConnectionsHandler),
+        (_CONNECTION, ConnectionHandler),
+        (_CONNECTION + r"/disconnect", DisconnectHandler),
+    )
 
 
 def describe_connection(connection: StoredConnection, *, include_tags: bool) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..rate_limits import Family
 from .api_base import CUSTOMER_PATH, ApiHandler, ApiRefusal, moment
-from .base import Routes, SandboxConfig
+from .base import Routes, SandboxConfig, routes
 from .records import StoredCustomer
 
 _FIELDS = frozenset(
@@ -17,11 +17,11 @@ _FIELDS = frozenset(
 
 def customer_routes(config: SandboxConfig) -> Routes:
     """The customers endpoints' routes."""
-    args = {"config": config}
-    return [
-        (r"/api/managed_users", CustomersHandler, args),
-        (CUSTOMER_PATH, CustomerHandler, args),
-    ]
+    return routes(
+        config,
+        (r"/api/managed_users", CustomersHandler),
+        (CUSTOMER_PATH, CustomerHandler),
+    )
 
 
 def describe_customer(customer: StoredCustomer) -> dict[str, Any]:

@@ -6,17 +6,17 @@ from typing import Any
 
 from ..rate_limits import Family
 from .api_base import CUSTOMER_PATH, ApiHandler, ApiRefusal, moment
-from .base import Routes, SandboxConfig
+from .base import Routes, SandboxConfig, routes
 from .records import StoredFolder
 
 
 def folder_routes(config: SandboxConfig) -> Routes:
     """The folders and projects endpoints' routes."""
-    args = {"config": config}
-    return [
-        (CUSTOMER_PATH + r"/folders", FoldersHandler, args),
-        (CUSTOMER_PATH + r"/projects", ProjectsHandler, args),
-    ]
+    return routes(
+        config,
+        (CUSTOMER_PATH + r"/folders", FoldersHandler),
+        (CUSTOMER_PATH + r"/projects", ProjectsHandler),
+    )
 
 
 def describe_folder(folder: StoredFolder) -> dict[str, Any]:

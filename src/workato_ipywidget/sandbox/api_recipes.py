@@ -9,7 +9,7 @@ from typing import Any
 
 from ..rate_limits import Family
 from .api_base import CUSTOMER_PATH, ApiHandler, ApiRefusal, moment
-from .base import Routes, SandboxConfig
+from .base import Routes, SandboxConfig, routes
 from .recipes import RecipeRefused, parse_recipe_id
 from .records import StoredCustomer, StoredJob, StoredRecipe
 
@@ -24,14 +24,14 @@ JOB_STATUSES = frozenset({"succeeded", "failed", "pending"})
 
 def recipe_routes(config: SandboxConfig) -> Routes:
     """The recipes and jobs endpoints' routes."""
-    args = {"config": config}
-    return [
-        (CUSTOMER_PATH + r"/recipes", RecipesHandler, args),
-        (_RECIPE, RecipeHandler, args),
-        (_RECIPE + r"/(start|stop)", RecipeSwitchHandler, args),
-        (_RECIPE + r"/jobs", JobsHandler, args),
-        (_RECIPE + r"/jobs/([^/]+)", JobHandler, args),
-    ]
+    return routes(
+        config,
+        (CUSTOMER_PATH + r"/recipes", RecipesHandler),
+        (_RECIPE, RecipeHandler),
+        (_RECIPE + r"/(start|stop)", RecipeSwitchHandler),
+        (_RECIPE + r"/jobs", JobsHandler),
+        (_RECIPE + r"/jobs/([^/]+)", JobHandler),
+    )
 
 
 def describe_recipe(recipe: StoredRecipe, customer: StoredCustomer) -> dict[str, Any]:
@@ -117,15 +117,10 @@ class RecipeHandlerBase(ApiHandler):
     """Finds the path's recipe among the customer's."""
 
     def recipe(self, customer: StoredCustomer, raw_id: str) -> StoredRecipe:
-        try:
-            found = self.sandbox.state.recipes.get(parse_recipe_id(raw_id))
-        except ValueError:
-            found = None
-        if found is None or found.customer_id != customer.id:
-            raise ApiRefusal(
-                404, f"customer {customer.id!r} has no recipe {raw_id[:40]!r}; list them first"
-            )
-        return found
+        """The customer's recipe, or a 404 (also for another customer's recipe)."""
+        return self.owned(
+            customer, "recipe", raw_id, parse_recipe_id, self.sandbox.state.recipes.get
+        )
 
     def flag(self, name: str) -> bool | None:
         """A true/false query argument, None when absent."""

@@ -16,6 +16,7 @@ from typing import Any
 import tornado.web
 
 from ..rate_limits import RateLimits
+from .gate import Gate
 from .state import SandboxState
 
 logger = logging.getLogger("workato_ipywidget.sandbox")
@@ -29,9 +30,17 @@ class SandboxConfig:
     """What every handler needs: the shared state and the sandbox's fixed configuration."""
 
     state: SandboxState
+    gate: Gate
     allowed_origins: frozenset[str] | None
     api_token: str
     rate_limits: RateLimits | None = None
+
+
+def routes(
+    config: SandboxConfig, *handlers: tuple[str, type[tornado.web.RequestHandler]]
+) -> Routes:
+    """Tornado routes for `handlers` (pattern, handler class), each given `config`."""
+    return [(pattern, handler, {"config": config}) for pattern, handler in handlers]
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
@@ -87,7 +96,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def refuse(self, code: str, message: str) -> None:
         """Record a refusal under the path only (never the query: it may hold a token)."""
-        self.sandbox.state.refuse(code, message, self.request.path)
+        self.sandbox.gate.refuse(code, message, self.request.path)
         logger.info("refused %s %s: %s", self.request.method, self.request.path, code)
 
 

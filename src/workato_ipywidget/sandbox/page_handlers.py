@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 
 from . import full_page, pages
-from .base import BaseHandler, Routes, SandboxConfig
+from .base import BaseHandler, Routes, SandboxConfig, routes
 from .records import StoredConnection, parse_connection_id
 from .verify import Refused, VerifiedToken, unverified_origin, verify_token
 
@@ -19,17 +19,16 @@ SECRET_HEADER = "X-Sandbox-Page-Secret"  # noqa: S105 -- a header name, not a se
 
 def page_routes(config: SandboxConfig) -> Routes:
     """The pages' routes: Workato's URLs, and the connection page's own requests."""
-    args = {"config": config}
-    return [
-        (r"/direct_link", FullPageHandler, args),
-        (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler, args),
+    return routes(
+        config,
+        (r"/direct_link", FullPageHandler),
+        (r"/direct_link/embedded/connections/([^/]+)", ConnectionPageHandler),
         (
             r"/direct_link/embedded/connections/([^/]+)/(authorize|fail|disconnect)",
             ConnectionActionHandler,
-            args,
         ),
-        (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler, args),
-    ]
+        (r"/direct_link/embedded/connections/([^/]+)/state", PageStateHandler),
+    )
 
 
 class PageHandler(BaseHandler):
@@ -46,7 +45,7 @@ class PageHandler(BaseHandler):
     ERROR_HEADING = "This page cannot be shown"
 
     def prepare(self) -> None:
-        target = self.sandbox.state.page_host
+        target = self.sandbox.gate.page_host
         if target is None or self.request.host_name.lower() == target:
             return
         _, colon, port = self.request.host.rpartition(":")
@@ -59,7 +58,7 @@ class PageHandler(BaseHandler):
         """The page's verified token, or None once the refusal's error page was sent."""
         token = self.get_query_argument("workato_dl_token", None)
         try:
-            return verify_token(token, self.sandbox.state)
+            return verify_token(token, self.sandbox.gate, self.sandbox.state)
         except Refused as refusal:
             self._error_page(refusal, unverified_origin(token))
             return None
@@ -113,7 +112,7 @@ class PageHandler(BaseHandler):
 class ConnectionPageHandler(PageHandler):
     """Workato's connection iframe: strict token checks, then the page or an error page.
 
-    Origin allowlist (issue 3): when `allowed_origins` is set and the token's `origin` claim is
+    Origin allowlist: when `allowed_origins` is set and the token's `origin` claim is
     missing or not listed, the page still renders with status 200 but posts nothing, which is
     how Workato fails for an origin missing from its allowlist. That silence is recorded as an
     `origin_not_allowed` refusal and shown as `data-silent="origin_not_allowed"` on <body>.
@@ -129,11 +128,12 @@ class ConnectionPageHandler(PageHandler):
         if connection is None or connection.customer_id != verified.customer.id:
             # Another customer's connection is answered as a missing one: nothing tells a page
             # which ids exist in other accounts.
+            named = raw_id if raw_id.isascii() and raw_id.isdigit() else repr(raw_id[:40])
             unknown = Refused(
                 "unknown_connection",
-                f"customer {verified.customer.id!r} (the token's sub) has no connection with this "
-                "id; check that the token names the connection's customer, or add it with "
-                "Sandbox.add_connection(id, provider, customer_id=...)",
+                f"customer {verified.customer.id!r} (the token's sub) has no connection "
+                f"{named[:40]}; check that the token names the connection's customer, or add it "
+                "with Sandbox.add_connection(id, provider, customer_id=...)",
                 status=404,
             )
             self._error_page(unknown, verified.origin)
@@ -146,7 +146,7 @@ class ConnectionPageHandler(PageHandler):
                 connection,
                 target_origin=verified.origin or "*",
                 silent_reason=silent,
-                secret=self.sandbox.state.grant_page(connection.id),
+                secret=self.sandbox.gate.grant_page(connection.id),
                 action_urls={a: f"{base}/{a}" for a in ("authorize", "fail", "disconnect")},
                 state_url=f"{base}/state",
                 nonce=nonce,
@@ -208,7 +208,7 @@ class PageSecretHandler(BaseHandler):
             connection_id = parse_connection_id(raw_id)
         except ValueError:
             connection_id = 0
-        if not secret or not state.check_grant(secret, connection_id):
+        if not secret or not self.sandbox.gate.check_grant(secret, connection_id):
             message = (
                 "this request does not carry the secret of a page the sandbox rendered for this "
                 "connection (or that page is too old); reload the page and try again"

@@ -28,6 +28,7 @@ from .api_customers import customer_routes
 from .api_folders import folder_routes
 from .api_recipes import recipe_routes
 from .base import NotFoundHandler, SandboxConfig, log_request
+from .gate import Gate
 from .page_handlers import page_routes
 from .recipes import TRIGGER_ERRORS_LIMIT, parse_recipe_id
 from .records import (
@@ -62,12 +63,14 @@ def make_app(config: SandboxConfig) -> tornado.web.Application:
 
 
 class Sandbox:
-    """A local stand-in for Workato's embedded connections: connection pages and Embedded API.
+    """A local stand-in for Workato: its connection page, full-page embeds and Embedded API
+    (customers, connections, recipes and their jobs, folders and projects).
 
     It verifies tokens as strictly as Workato (RS256 only, a registered vendor key, sane
     `iat`/`exp`, no replayed `jti`, a customer it knows). It starts with one customer,
-    ``"acme"``; a connection belongs to one customer, and a token (or an API path) naming
-    another customer does not see it.
+    ``"acme"``; a connection, folder or recipe belongs to one customer, and a token (or an API
+    path) naming another customer does not see it. A running recipe's jobs follow the states of
+    the connections it uses (`run_jobs`), as the full-page embeds and the API both show.
 
     Origin allowlist: when `allowed_origins` is set, a token whose `origin` claim is missing or
     not listed still gets its connection page (status 200), but the page posts nothing, which is
@@ -98,6 +101,23 @@ class Sandbox:
         api_token: str | None = None,
         trigger_errors_limit: int = TRIGGER_ERRORS_LIMIT,
     ) -> None:
+        """Set up a sandbox with its own vendor id and key (`signer`); `start()` serves it.
+
+        Args:
+            host: The address to listen on.
+            port: The port to listen on; 0 takes a free one (see `port` once started).
+            allowed_origins: The page origins tokens may name; None allows every origin.
+            rate_limits: False serves every API request, True applies Workato's documented
+                limits, a `RateLimits` other limits.
+            redirect_pages_to: A host name page requests under any other name are redirected
+                to, or None.
+            api_token: The Embedded API token to accept (at least 16 characters); None makes
+                one (`api_token`).
+            trigger_errors_limit: Consecutive failed jobs that stop a running recipe.
+
+        Raises:
+            ValueError: A value out of range (a port, an origin, the limit).
+        """
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int from 0 (any free port) to 65535, got {port!r}")
         self._host = host
@@ -114,11 +134,12 @@ class Sandbox:
                 f"recipe, a whole number >= 1; got {trigger_errors_limit!r}"
             )
         self._state = SandboxState(trigger_errors_limit)
+        self._gate = Gate()
         self.redirect_pages_to(redirect_pages_to)
         self._vendor_id = f"sandbox-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._signer = TokenSigner(self._vendor_id, key)
-        self._state.register_public_key(self._vendor_id, self._signer.public_key_pem())
+        self._gate.register_public_key(self._vendor_id, self._signer.public_key_pem())
         self._api_token = _api_token(api_token)
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -189,7 +210,7 @@ class Sandbox:
 
     async def _serve(self, sockets: list[socket.socket], ready: threading.Event) -> None:
         config = SandboxConfig(
-            self._state, self._allowed_origins, self._api_token, self._rate_limits
+            self._state, self._gate, self._allowed_origins, self._api_token, self._rate_limits
         )
         server = HTTPServer(make_app(config))
         server.add_sockets(sockets)
@@ -238,8 +259,13 @@ class Sandbox:
         return self._allowed_origins
 
     def register_public_key(self, vendor_id: str, pem: str | bytes) -> None:
-        """Also accept tokens of `vendor_id` signed by the private half of this public key."""
-        self._state.register_public_key(vendor_id, pem)
+        """Also accept tokens of `vendor_id` signed by the private half of this public key.
+
+        Args:
+            vendor_id: The vendor id the tokens' ``sub`` starts with.
+            pem: The RSA public key (SubjectPublicKeyInfo PEM, as `TokenSigner.public_key_pem()`).
+        """
+        self._gate.register_public_key(vendor_id, pem)
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -253,8 +279,11 @@ class Sandbox:
         Only pages redirect (the connection page, and pages Workato would serve in an iframe);
         the API and the page's own requests do not. The token travels on in the Location and is
         verified, and its `jti` used, only by the page the redirect leads to.
+
+        Args:
+            host: The host name to redirect to, or None to stop redirecting.
         """
-        self._state.page_host = None if host is None else _page_host(host)
+        self._gate.page_host = None if host is None else _page_host(host)
 
     # customers, connections and observations
 
@@ -265,6 +294,14 @@ class Sandbox:
 
         Tokens and API paths name it by `customer_id` or by ``E`` + its URL-encoded
         `external_id` (``ExternalId(external_id)`` in this package).
+
+        Args:
+            customer_id: Its id (Workato's are numbers; the sandbox also takes names).
+            name: Its display name.
+            external_id: The id your own system gives it.
+
+        Returns:
+            The stored customer.
         """
         return self._state.add_customer(customer_id, name, external_id)
 
@@ -274,7 +311,14 @@ class Sandbox:
         return self._state.customers()
 
     def customer(self, customer_id: str | int) -> StoredCustomer:
-        """One customer by its id; KeyError if the sandbox has none."""
+        """One customer by its id.
+
+        Args:
+            customer_id: The customer's id.
+
+        Raises:
+            KeyError: The sandbox has no such customer.
+        """
         found = self._state.customer(str(customer_id))
         if found is None or found.id != str(customer_id):
             raise KeyError(f"the sandbox has no customer {customer_id!r}; add it with add_customer")
@@ -297,8 +341,19 @@ class Sandbox:
     ) -> StoredConnection:
         """Serve a connection of `customer_id` (or replace one with the same id); returns it.
 
-        `runtime` marks a runtime user's connection, listed only with
-        ``include_runtime_connections``; `tags` are answered with ``includes[]=tags``.
+        Args:
+            connection_id: Its id, a positive int.
+            provider: The connector, e.g. ``"salesforce"``.
+            customer_id: The customer it belongs to.
+            name: Its display name (``My <Provider> account`` when None).
+            connected: Start authorized.
+            description: Its description.
+            folder_id: The folder it is in.
+            parent_id: The id of its parent connection.
+            external_id: The id your own system gives it.
+            tags: Its tags, answered with ``includes[]=tags``.
+            runtime: A runtime user's connection, listed only with
+                ``include_runtime_connections``.
         """
         return self._state.add_connection(
             connection_id,
@@ -316,14 +371,25 @@ class Sandbox:
 
     def lose_connection(self, connection_id: int | str, reason: str) -> StoredConnection:
         """Workato lost the connection (`connection_lost_at`/`_reason` set): its page reports
-        it disconnected, an open page within about a second, until it is authorized again."""
+        it disconnected, an open page within about a second, until it is authorized again.
+
+        Args:
+            connection_id: The connection's id.
+            reason: Workato's `connection_lost_reason`.
+        """
         return self._state.lose(self._known(connection_id), reason)
 
     def fail_connection(
         self, connection_id: int | str, error: str, *, exception: bool = False
     ) -> StoredConnection:
-        """An authorization failed (status ``failed``, or ``exception`` for an error raised
-        while authorizing) with Workato's `error` text, as the page's Fail does."""
+        """An authorization failed with Workato's `error` text, as the page's Fail does.
+
+        Args:
+            connection_id: The connection's id.
+            error: Workato's `authorization_error` text.
+            exception: Status ``exception`` (an error raised while authorizing) instead of
+                ``failed``.
+        """
         status = "exception" if exception else "failed"
         return self._state.fail(self._known(connection_id), error, status)
 
@@ -333,7 +399,14 @@ class Sandbox:
         return self._state.connections()
 
     def connection(self, connection_id: int | str) -> StoredConnection:
-        """The current state of one connection; KeyError if the sandbox does not serve it."""
+        """The current state of one connection.
+
+        Args:
+            connection_id: The connection's id.
+
+        Raises:
+            KeyError: The sandbox does not serve that connection.
+        """
         found = self._state.connection(parse_connection_id(connection_id))
         if found is None:
             raise KeyError(
@@ -346,7 +419,11 @@ class Sandbox:
 
     def authorize_connection(self, connection_id: int | str) -> StoredConnection:
         """What Authorize on the connection page does: connected now, any earlier failure or
-        loss forgotten (an open page shows it within about a second)."""
+        loss forgotten (an open page shows it within about a second).
+
+        Args:
+            connection_id: The connection's id.
+        """
         return self._state.authorize(self._known(connection_id))
 
     # folders, recipes and jobs
@@ -361,8 +438,12 @@ class Sandbox:
     ) -> StoredFolder:
         """Add a folder to a customer's workspace (or rename one with the same id); returns it.
 
-        It goes in `parent_id`, or the customer's home folder when None: a folder directly in
-        the home folder is a project. `folder_id` None takes the next free id.
+        Args:
+            folder_id: Its id, a positive int, or None for the next free one.
+            name: Its name.
+            customer_id: The customer whose workspace holds it.
+            parent_id: The folder it goes in; None is the customer's home folder, and a folder
+                directly in the home folder is a project.
         """
         if folder_id is not None and (
             isinstance(folder_id, bool) or not isinstance(folder_id, int) or folder_id <= 0
@@ -388,8 +469,20 @@ class Sandbox:
 
         Its trigger is the first connection's app unless `trigger` names another adapter (a
         connection's provider, or one that needs none such as ``"clock"``); every other
-        connection is an action. `running=True` starts it, refused (ValueError) as Workato
-        refuses a start while a connection it uses is not authorized or is lost.
+        connection is an action.
+
+        Args:
+            recipe_id: Its id, a positive int.
+            name: Its name.
+            customer_id: The customer it belongs to.
+            connections: The ids of the customer's connections it uses, trigger first.
+            running: Start it now.
+            folder_id: The folder it is in.
+            trigger: The trigger's adapter, when not the first connection's.
+
+        Raises:
+            ValueError: `running=True` while a connection it uses is not authorized or is lost,
+                as Workato refuses such a start.
         """
         return self._state.add_recipe(
             recipe_id,
@@ -402,28 +495,53 @@ class Sandbox:
         )
 
     def recipe(self, recipe_id: int) -> StoredRecipe:
-        """The current state of one recipe; KeyError if the sandbox has none."""
+        """The current state of one recipe.
+
+        Args:
+            recipe_id: The recipe's id.
+
+        Raises:
+            KeyError: The sandbox has no such recipe.
+        """
         found = self._state.recipes.get(parse_recipe_id(recipe_id))
         if found is None:
             raise KeyError(f"the sandbox has no recipe {recipe_id!r}; add it with add_recipe")
         return found
 
     def recipes(self, customer_id: str | int = DEFAULT_CUSTOMER) -> tuple[StoredRecipe, ...]:
-        """A customer's recipes, highest id first (as Workato lists them)."""
+        """A customer's recipes, highest id first (as Workato lists them).
+
+        Args:
+            customer_id: The customer's id.
+        """
         return self._state.recipes.of_customer(self.customer(customer_id).id)
 
     def recipe_path(self, recipe_id: int) -> str:
         """The full-page path of a sandbox recipe, e.g. ``"/recipes/101"``; its job history is
-        at ``<path>/jobs``."""
+        at ``<path>/jobs``.
+
+        Args:
+            recipe_id: The recipe's id.
+        """
         return full_page.recipe_path(self.recipe(recipe_id).id)
 
     def start_recipe(self, recipe_id: int) -> StoredRecipe:
-        """Start a recipe as `PUT .../start` does; ValueError naming the broken connections
-        when one it uses is not authorized or is lost."""
+        """Start a recipe as `PUT .../start` does.
+
+        Args:
+            recipe_id: The recipe's id.
+
+        Raises:
+            ValueError: A connection it uses is not authorized or is lost (the message names it).
+        """
         return self._state.start_recipe(self.recipe(recipe_id).id)
 
     def stop_recipe(self, recipe_id: int) -> StoredRecipe:
-        """Stop a recipe as `PUT .../stop` does (no stop cause)."""
+        """Stop a recipe as `PUT .../stop` does (no stop cause).
+
+        Args:
+            recipe_id: The recipe's id.
+        """
         return self._state.recipes.stop(self.recipe(recipe_id).id)
 
     def run_jobs(self, recipe_id: int, count: int = 1) -> tuple[StoredJob, ...]:
@@ -433,13 +551,21 @@ class Sandbox:
         otherwise fails on the first step whose connection is not. After
         `trigger_errors_limit` consecutive failures the recipe stops (fewer jobs than `count`
         are run then).
+
+        Args:
+            recipe_id: The recipe's id.
+            count: How many times to fire the trigger, from 1 to 10,000.
         """
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
             raise ValueError(f"count is a whole number from 1 to 10000, got {count!r}")
         return self._state.run_jobs(self.recipe(recipe_id).id, count)
 
     def jobs(self, recipe_id: int) -> tuple[StoredJob, ...]:
-        """A recipe's jobs, newest first."""
+        """A recipe's jobs, newest first.
+
+        Args:
+            recipe_id: The recipe's id.
+        """
         return self._state.recipes.jobs(self.recipe(recipe_id).id)
 
     def populate(
@@ -493,12 +619,12 @@ class Sandbox:
     @property
     def seen_jti(self) -> frozenset[str]:
         """The ids of every token accepted so far (each can be used once)."""
-        return self._state.seen_jti()
+        return self._gate.seen_jti()
 
     @property
     def refusals(self) -> tuple[Refusal, ...]:
         """Recent refusals and silent pages, oldest first (bounded), without any token."""
-        return self._state.refusals()
+        return self._gate.refusals()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "not running"

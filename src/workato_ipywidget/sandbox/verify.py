@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from ..endpoints import normalize_origin as canonical_origin
+from .gate import Gate
 from .records import StoredCustomer
 from .state import SandboxState
 
@@ -21,6 +22,11 @@ LEEWAY_SECONDS = 30
 
 MAX_AGE_WITHOUT_EXP = 60 * 60
 """A token without `exp` is refused once its `iat` is older than this."""
+
+MAX_TIMESTAMP = 253_402_300_799
+"""The last second of the year 9999: a time claim beyond it (or an infinite one) is refused
+before any arithmetic, so that no claim can overflow a float or a datetime."""
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 class Refused(Exception):
@@ -59,7 +65,7 @@ def unverified_origin(token: str | None) -> str | None:
         return None
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError):
         return None
     return origin_or_none(claims.get("origin"))
 
@@ -81,7 +87,7 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
+def verify_token(token: str | None, gate: Gate, state: SandboxState) -> VerifiedToken:
     """Check everything Workato checks, in order; record the `jti` only once all else passed."""
     if not token:
         raise Refused(
@@ -92,12 +98,13 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError):
         raise Refused(
             "invalid_token",
             "the token is not a well-formed JWT; expected three base64url parts "
             "header.payload.signature with JSON header and payload",
         ) from None
+    _check_time_claims(unverified)
     if header.get("alg") != "RS256":
         raise Refused(
             "invalid_token",
@@ -105,7 +112,7 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
             "only. Sign with the vendor's RSA private key and algorithm RS256",
         )
     vendor_id, customer_id, user_id = _split_sub(unverified.get("sub"))
-    key = state.vendor_key(vendor_id)
+    key = gate.vendor_key(vendor_id)
     if key is None:
         raise Refused(
             "unknown_vendor",
@@ -145,13 +152,28 @@ def verify_token(token: str | None, state: SandboxState) -> VerifiedToken:
         )
     exp = claims.get("exp")  # PyJWT has checked it is a number when present
     valid_until = (float(exp) if exp is not None else iat + MAX_AGE_WITHOUT_EXP) + LEEWAY_SECONDS
-    if not state.consume_jti(jti, valid_until):
+    if not gate.consume_jti(jti, valid_until):
         raise Refused(
             "replayed_token",
             "this token was already used (its jti was seen before); Workato refuses a reused "
             "token, so sign a fresh one for every page load",
         )
     return VerifiedToken(vendor_id, customer, user_id, jti, origin)
+
+
+def _check_time_claims(claims: dict[str, Any]) -> None:
+    """Refuse a time claim that is no finite number of seconds before the year 10000."""
+    for name in _TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        finite = isinstance(value, int | float) and not isinstance(value, bool)
+        if not finite or not -MAX_TIMESTAMP <= value <= MAX_TIMESTAMP:
+            raise Refused(
+                "invalid_token",
+                f"the token's {name} must be a time in seconds since the epoch, at most "
+                f"{MAX_TIMESTAMP} (the year 9999); sign with a lifetime of minutes",
+            )
 
 
 def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str, Any]:
@@ -183,7 +205,7 @@ def _decode_verified(token: str, key: RSAPublicKey, vendor_id: str) -> dict[str,
             f"the signature does not match the public key registered for vendor "
             f"{_short(vendor_id)}; sign with the private key whose public half is registered",
         ) from None
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError, RecursionError, OverflowError) as exc:
         raise Refused(
             "invalid_token", f"the token failed verification ({type(exc).__name__})"
         ) from None
