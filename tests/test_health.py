@@ -282,6 +282,42 @@ def test_showing_the_table_starts_a_scan_and_the_page_gets_rows_problems_first(
     assert {p["provider"] for p in summary["providers"]} == {"jira", "slack", "hubspot"}
 
 
+def test_refresh_every_scans_again_while_a_view_shows_the_table(
+    make: Make, sandbox: Sandbox
+) -> None:
+    health = make(include_recipes=False, refresh_every=2)
+    changed = threading.Event()
+    health.on_change(lambda old, new: changed.set() if new.key == "c002" else None)
+    page = FakeFrontend(health)
+    page.deliver({"kind": "ready", "view": "view-1"})  # shown: the first scan starts
+    health.scan()
+    lost = next(c for c in sandbox.connections if c.customer_id == "c002")
+    sandbox.lose_connection(lost.id, "password changed")
+
+    assert changed.wait(30)  # a second scan, unasked, saw it
+    assert by_id(health.rows)["c002"].state == "lost"
+
+
+def test_the_stop_button_stops_a_scan_the_page_started(make: Make) -> None:
+    with Sandbox(rate_limits=RateLimits(list_connections=2, window=1)) as slow:
+        fleet(slow, customers=20)
+        limits = RateLimits(list_connections=2, window=1)
+        api = EmbeddedApi(slow.api_token, base_url=slow.base_url, rate_limits=limits)
+        health = make(api, include_recipes=False)
+        started = threading.Event()
+        health.observe(lambda _c: started.set() if health.progress["read"] else None, "progress")
+        page = FakeFrontend(health)
+        page.deliver({"kind": "ready", "view": "view-1"})
+        assert started.wait(30)
+
+        page.deliver({"kind": "stop", "view": "view-1"})
+
+        rows = health.scan()  # joins the stopped scan: returns what was read
+        assert health.progress["state"] == "stopped"
+        assert 1 <= len(rows) < 21
+        assert api.stats.rate_limited == 0
+
+
 def test_the_filters_narrow_the_rows_the_page_draws(make: Make) -> None:
     health = make(include_recipes=False)
     health.scan()

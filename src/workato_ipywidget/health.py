@@ -181,6 +181,8 @@ class AccountHealth(anywidget.AnyWidget):
         self._scan: HealthScan | None = None
         self._future: concurrent.futures.Future[tuple[CustomerHealth, ...]] | None = None
         self._deliver: Callable[[Callable[[], object]], None] = _call_now
+        self._home: Callable[[Callable[[], object]], None] = _call_now
+        """Where callbacks of scans nobody waits for run: the kernel's loop once a view showed."""
         self._last_publish = 0.0
         self._dirty = False
         self._timer: asyncio.TimerHandle | None = None
@@ -248,6 +250,9 @@ class AccountHealth(anywidget.AnyWidget):
                     break
         while not calls.empty():
             calls.get()()
+        with self._lock:
+            if self._deliver == calls.put:
+                self._deliver = self._home  # later scans: nobody drains this queue any more
         return future.result()
 
     async def scanned(self) -> tuple[CustomerHealth, ...]:
@@ -265,7 +270,12 @@ class AccountHealth(anywidget.AnyWidget):
             loop.call_soon_threadsafe(call)
 
         future = self._start(deliver=deliver)
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wrap_future(future)
+        finally:
+            with self._lock:
+                if self._deliver is deliver:
+                    self._deliver = self._home
 
     def stop(self) -> None:
         """Stop the running scan; the rows read so far stay, and `progress` says "stopped"."""
@@ -529,14 +539,15 @@ class AccountHealth(anywidget.AnyWidget):
         if kind == "ready":
             self._views[view] = time.monotonic()
             self.send({"kind": "hello", "view": view})
+            self._home = self._kernel_delivery()
             if self._future is None:  # shown for the first time: scan
-                self._start(deliver=self._kernel_delivery())
+                self._start(deliver=self._home)
         elif kind == "seen":
             self._views[view] = time.monotonic()
         elif kind == "gone":
             self._views.pop(view, None)
         elif kind == "scan":
-            self._start(deliver=self._kernel_delivery())
+            self._start(deliver=self._home)
         elif kind == "stop":
             threading.Thread(target=self.stop, name="workato-health-stop", daemon=True).start()
         elif kind in ("expand", "collapse"):
@@ -574,11 +585,10 @@ class AccountHealth(anywidget.AnyWidget):
         """With refresh_every, scan again later while a view shows the table (on the loop)."""
         if self._refresh_every is None or self._closed or not self._displayed():
             return
-        deliver = self._deliver
 
         def again() -> None:
             if not self._closed and self._displayed():
-                self._start(deliver=deliver)
+                self._start(deliver=self._home)
 
         self._timer = asyncio.get_running_loop().call_later(self._refresh_every, again)
 
