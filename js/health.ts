@@ -1,7 +1,7 @@
 // One view of an AccountHealth: the progress bar and Stop button, the summary chart, the filters,
 // the table of customers, and each opened customer's ConnectionsPanel rendered under its row
 // through anywidget's composition API. Decisions live in health_rules.ts; this file wires them.
-import type { Host, RenderProps } from "@anywidget/types";
+import type { RenderProps } from "@anywidget/types";
 import {
   COLORS,
   LABELS,
@@ -19,7 +19,8 @@ import {
   type HealthRow,
 } from "./health_rules";
 import { isHello } from "./panel_rules";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend } from "./bridge";
+import { showChild } from "./panel";
+import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
 
 /** Traits synced from an AccountHealth (Python -> JS; the filters go both ways). */
 export interface HealthModel {
@@ -301,7 +302,7 @@ export function mount(
     const slot = make("div", "workato-health-panel");
     cell.append(slot);
     const controller = new AbortController();
-    showChild(host, ref, slot, controller.signal);
+    showChild(host, ref, slot, controller.signal, "this customer's connections", "health.panels[id]");
     return { tr, ref, controller };
   }
 
@@ -327,6 +328,7 @@ export function mount(
     model.off("msg:custom", onCustom);
     for (const name of WATCHED) model.off(`change:${name}`, paint);
     kernel.dispose();
+    unwatchKernel();
     clearInterval(pingTimer);
     for (const unit of units.values()) drop(unit);
     units.clear();
@@ -355,6 +357,15 @@ export function mount(
   signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
   model.on("msg:custom", onCustom);
   for (const name of WATCHED) model.on(`change:${name}`, paint);
+  // A restarted or dead kernel: the view says it needs one instead of showing stale rows.
+  const unwatchKernel = watchKernel(model, (gone) => {
+    if (gone) {
+      kernel.lost();
+    } else if (kernel.hasAnswered) {
+      kernel.probe();
+      send({ kind: "ready" }); // a live kernel answers with a hello
+    }
+  });
   paint();
 
   if (signal?.aborted) {
@@ -365,21 +376,4 @@ export function mount(
     send({ kind: "ready" });
   }
   return cleanup;
-}
-
-/** Render an opened customer's ConnectionsPanel into `slot` until `signal` aborts. */
-function showChild(host: Host | undefined, ref: string, slot: HTMLElement, signal: AbortSignal): void {
-  const fail = (why: string) => {
-    if (signal.aborted) return;
-    slot.textContent = `Could not show this customer's connections: ${why}`;
-    slot.dataset.failed = "true";
-  };
-  if (typeof host?.getWidget !== "function") {
-    fail("this frontend cannot render a widget inside another; display health.panels[id] in a cell");
-    return;
-  }
-  Promise.resolve()
-    .then(() => host.getWidget(ref))
-    .then((child) => (signal.aborted ? undefined : child.render({ el: slot, signal })))
-    .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
 }
