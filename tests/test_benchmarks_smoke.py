@@ -86,3 +86,22 @@ def test_panel_figures_name_the_panel_and_its_size_beside_the_widgets() -> None:
     assert "panel" in checked[0].name.lower()
     assert "50" in checked[0].name
     assert checked[0].target == "<= 0.25x"
+
+
+def test_panel_recipes_figures_report_the_ratio_and_the_requests_of_each_panel() -> None:
+    from benchmarks import panel_recipes
+
+    samples = {
+        "recipes": {"ms": [110.0, 130.0], "build": [60.0, 70.0], "requests": [12.0, 12.0]},
+        "plain": {"ms": [100.0, 120.0], "build": [25.0, 27.0], "requests": [1.0, 1.0]},
+    }
+
+    figures = panel_recipes.figures(samples, 0.1)
+
+    assert_well_formed(figures)
+    (checked,) = [f for f in figures if f.met is not None]
+    assert "50 recipes" in checked.name
+    assert checked.target == "<= 1.5x"
+    assert checked.met is True
+    assert any("12 requests" in note for note in checked.notes)
+    assert any("1 request(s)" in note for f in figures for note in f.notes)

@@ -11,7 +11,7 @@ read says why and the connections are shown without them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from .token import IdLike
 
 if TYPE_CHECKING:
     from .api import EmbeddedApi
+    from .records import Job, JobLine, Recipe
 
 __all__ = [
     "MAX_JOB_READS",
@@ -67,7 +68,7 @@ class RecipeRead:
     """What one refresh found: the customer's recipes, each read recipe's newest job, and why
     recipes (or some jobs) could not be read."""
 
-    recipes: tuple[Any, ...] = ()
+    recipes: tuple[Recipe, ...] = ()
     last_jobs: Mapping[int, JobInfo | None] = field(default_factory=dict)
     keys: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)
     missing: str | None = None
@@ -76,9 +77,9 @@ class RecipeRead:
     """Why some recipes' last jobs are not shown (a failed or capped job read)."""
     requests: int = 0
 
-    def using(self, connection_id: int) -> tuple[Any, ...]:
+    def using(self, connection_id: int) -> tuple[Recipe, ...]:
         """The recipes whose config names `connection_id`, newest first."""
-        return tuple(r for r in self.recipes if connection_id in _connection_ids(r))
+        return tuple(r for r in self.recipes if connection_id in r.connection_ids)
 
 
 def read_recipes(
@@ -99,7 +100,7 @@ def read_recipes(
     old = previous if previous is not None and previous.missing is None else RecipeRead()
     last_jobs: dict[int, JobInfo | None] = {}
     keys: dict[int, tuple[Any, ...]] = {}
-    wanted: list[Any] = []
+    wanted: list[Recipe] = []
     for recipe in recipes:
         key = _run_key(recipe)
         keys[recipe.id] = key
@@ -107,7 +108,7 @@ def read_recipes(
             last_jobs[recipe.id] = old.last_jobs[recipe.id]  # nothing ran since: reuse
         elif _needs_last_job(recipe):
             wanted.append(recipe)
-    wanted.sort(key=lambda r: (r.running, -_timestamp(getattr(r, "last_run_at", None))))
+    wanted.sort(key=lambda r: (bool(r.running), -_timestamp(r.last_run_at)))
     budget = MAX_JOB_READS
     note: str | None = None
     for recipe in wanted:
@@ -131,9 +132,9 @@ def read_recipes(
     return RecipeRead(recipes, last_jobs, keys, None, note, requests)
 
 
-def recipe_state(recipe: Any) -> tuple[bool, str | None]:
+def recipe_state(recipe: Recipe) -> tuple[bool, str | None]:
     """What a recipe's on_change compares: running, and why it stopped."""
-    return bool(recipe.running), None if recipe.running else getattr(recipe, "stop_cause", None)
+    return bool(recipe.running), None if recipe.running else recipe.stop_cause
 
 
 def summary(read: RecipeRead | None, connection_id: int) -> dict[str, Any] | None:
@@ -150,7 +151,7 @@ def summary(read: RecipeRead | None, connection_id: int) -> dict[str, Any] | Non
     return {
         "count": len(recipes),
         "stopped": len(stopped),
-        "trigger_errors": sum(getattr(r, "stop_cause", None) == TRIGGER_ERRORS for r in stopped),
+        "trigger_errors": sum(r.stop_cause == TRIGGER_ERRORS for r in stopped),
         "last_failed_at": None if last_failed is None or last_failed.at is None
         else last_failed.at.isoformat(),
         "last_job_failed": None if newest is None else newest.failed,
@@ -168,97 +169,85 @@ def details(read: RecipeRead | None, connection_id: int) -> list[dict[str, Any]]
         shown.append(
             {
                 "id": recipe.id,
-                "name": clean_text(str(recipe.name), 200),
+                "name": clean_text(recipe.name, 200),
                 "running": bool(recipe.running),
-                "stop_cause": getattr(recipe, "stop_cause", None),
-                "stopped_at": _iso(getattr(recipe, "stopped_at", None)),
-                "last_run_at": _iso(getattr(recipe, "last_run_at", None)),
-                "failed_jobs": getattr(recipe, "job_failed_count", None),
+                "stop_cause": recipe.stop_cause,
+                "stopped_at": _iso(recipe.stopped_at),
+                "last_run_at": _iso(recipe.last_run_at),
+                "failed_jobs": recipe.job_failed_count,
                 "last_job": None if job is None else job.as_dict(),
             }
         )
     return shown
 
 
-def newest_job(read: RecipeRead, recipe: Any) -> JobInfo | None:
+def newest_job(read: RecipeRead, recipe: Recipe) -> JobInfo | None:
     """The recipe's newest job: as read, or, for a running recipe that never failed, a success
     at its `last_run_at` (no read needed to know that)."""
     job = read.last_jobs.get(recipe.id)
     if job is not None or _needs_last_job(recipe):
         return job
-    ran = getattr(recipe, "last_run_at", None)
+    ran = recipe.last_run_at
     return None if ran is None else JobInfo("", ran, False)
 
 
 def _last_job(
-    api: EmbeddedApi, customer_id: IdLike, recipe: Any, budget: int
+    api: EmbeddedApi, customer_id: IdLike, recipe: Recipe, budget: int
 ) -> tuple[JobInfo | None, int]:
     """The recipe's newest job (and, for a failed one with budget left, its failing line)."""
     jobs = api.jobs(customer_id, recipe.id, limit=1)
     if not jobs:
         return None, 1
     job = jobs[0]
-    failed = bool(getattr(job, "is_error", False))
+    failed = bool(job.is_error)
     error = _job_error(job) if failed else None
     step: str | None = None
     used = 1
-    if failed and budget > 1 and callable(getattr(api, "job", None)):
+    if failed and budget > 1:
         try:
             full = api.job(customer_id, recipe.id, job.id)
         except Exception as exc:
             log.info("could not read job %s of recipe %s: %s", job.id, recipe.id, exc)
         else:
-            step = _failing_step(getattr(full, "lines", None) or ())
+            step = _failing_step(full.lines or ())
             error = error or _job_error(full)
         used = 2
-    at = getattr(job, "completed_at", None) or getattr(job, "started_at", None)
+    at = job.completed_at or job.started_at
     return JobInfo(str(job.id), at, failed, error, step), used
 
 
-def _job_error(job: Any) -> str | None:
-    parts = getattr(job, "error_parts", None)
-    text = (getattr(parts, "message", None) if parts is not None else None) or getattr(
-        job, "error", None
-    )
+def _job_error(job: Job) -> str | None:
+    text = (job.error_parts.message if job.error_parts is not None else None) or job.error
     return None if not text else clean_text(str(text), MAX_ERROR_TEXT)  # Workato's own text
 
 
-def _failing_step(lines: Iterable[Any]) -> str | None:
+def _failing_step(lines: Iterable[JobLine]) -> str | None:
     for line in lines:
-        if getattr(line, "error", None):
-            number = getattr(line, "recipe_line_number", None)
-            adapter = getattr(line, "adapter_name", None) or "?"
-            operation = getattr(line, "adapter_operation", None)
+        if line.error:
+            number = line.recipe_line_number
+            adapter = line.adapter_name or "?"
+            operation = line.adapter_operation
             what = f"{adapter} {operation}" if operation else adapter
             return clean_text(f"step {number}: {what}" if number is not None else what, 200)
     return None
 
 
-def _needs_last_job(recipe: Any) -> bool:
+def _needs_last_job(recipe: Recipe) -> bool:
     """Stopped, or with failed jobs (a healthy running recipe's newest job succeeded), and not
     known never to have run."""
-    failed = getattr(recipe, "job_failed_count", None)
-    never_ran = (
-        getattr(recipe, "last_run_at", None) is None
-        and failed == 0
-        and getattr(recipe, "job_succeeded_count", None) == 0
-    )
+    failed = recipe.job_failed_count
+    never_ran = recipe.last_run_at is None and failed == 0 and recipe.job_succeeded_count == 0
     return (not recipe.running or failed != 0) and not never_ran
 
 
-def _run_key(recipe: Any) -> tuple[Any, ...]:
+def _run_key(recipe: Recipe) -> tuple[Any, ...]:
     """Changes whenever the recipe has run (or started or stopped) since."""
     return (
         recipe.running,
-        getattr(recipe, "last_run_at", None),
-        getattr(recipe, "job_succeeded_count", None),
-        getattr(recipe, "job_failed_count", None),
+        recipe.last_run_at,
+        recipe.job_succeeded_count,
+        recipe.job_failed_count,
     )
-
-
-def _connection_ids(recipe: Any) -> Sequence[int]:
-    ids = getattr(recipe, "connection_ids", None)
-    return tuple(ids) if ids is not None else ()
 
 
 def _timestamp(moment: datetime | None) -> float:

@@ -660,7 +660,7 @@ class ConnectionsPanel(anywidget.AnyWidget):
         self.set_trait("expanded", {str(cid): w for cid, w in self._widgets.items()})
         self._publish_recipes()
 
-    def _changed(self, old: Connection, new: Connection) -> None:
+    def _changed(self, old: Connection | Recipe, new: Connection | Recipe) -> None:
         call_each(self._change_callbacks, (old, new), log, self._describe_self(), "on_change")
 
     def _notify_watchers(self, cid: int) -> None:
