@@ -486,6 +486,41 @@ def _health_csv(rows: list[CustomerHealth], out: TextIO, *, recipes: bool) -> No
 
 @main.command()
 @_api_options
+@click.option("--stopped", is_flag=True, help="Only stopped recipes.")
+def recipes(
+    customer_id: str,
+    external_id: bool,
+    api_token_env: str,
+    data_center: str | None,
+    base_url: str | None,
+    stopped: bool,
+) -> None:
+    """Print a table of a customer's recipes: state, stop cause, connections, last run."""
+    found = _read_api(
+        api_token_env,
+        data_center,
+        base_url,
+        lambda api: api.recipes(
+            _customer(customer_id, external_id), running=False if stopped else None
+        ),
+    )
+    rows = [
+        (
+            str(recipe.id),
+            recipe.name,
+            "running" if recipe.running else "stopped",
+            (recipe.stop_cause or "").replace("_", " "),
+            ",".join(str(cid) for cid in recipe.connection_ids),
+            _when(recipe.last_run_at),
+        )
+        for recipe in found
+    ]
+    header = ("ID", "NAME", "STATE", "STOP CAUSE", "CONNECTIONS", "LAST RUN")
+    click.echo(_format_table(header, rows, "(no stopped recipes)" if stopped else "(no recipes)"))
+
+
+@main.command()
+@_api_options
 @click.option("--recipe", "recipe_id", required=True, type=int, help="The recipe's id.")
 @click.option("--failed", is_flag=True, help="Only failed jobs.")
 @click.option(
