@@ -102,6 +102,7 @@ class AccountHealth(anywidget.AnyWidget):
         concurrency: readers kept busy (None: 32); the limiter sets the pace either way.
         refresh_every: seconds between scans while a view shows the table (None: no re-scan).
         title: the table's title.
+        **kwargs: passed on to `anywidget.AnyWidget` (e.g. `layout=`).
 
     Raises:
         TypeError: `api` is not an Embedded API client, or both token options were given.

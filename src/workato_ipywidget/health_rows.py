@@ -71,9 +71,13 @@ def customer_key(customer_id: object) -> str:
 class CustomerHealth:
     """One customer's connections (and recipes stopped on errors) as one scan read them.
 
-    `stopped_recipes` is None when recipes were not read (``include_recipes=False``, or the
-    read failed); `error` says why the customer could not be read, and then `connections` is
-    what was read before (usually nothing).
+    Args:
+        customer: the customer (managed user) record.
+        connections: its connection records.
+        stopped_recipes: its recipes stopped on trigger errors; None when recipes were not read
+            (``include_recipes=False``).
+        error: why the customer could not be read (then `connections` is empty).
+        read_at: when the row was read (UTC).
     """
 
     customer: Customer
@@ -147,7 +151,14 @@ class CustomerHealth:
         return None
 
     def with_connections(self, connections: Iterable[Connection]) -> CustomerHealth:
-        """The same customer with newer connection records (e.g. from its opened panel)."""
+        """The same customer with newer connection records (e.g. from its opened panel).
+
+        Args:
+            connections: the customer's connection records as they are now.
+
+        Returns:
+            A new row (the read error, if any, cleared).
+        """
         return CustomerHealth(
             customer=self.customer,
             connections=tuple(connections),
