@@ -166,3 +166,19 @@ test("an error is shown on the message line", () => {
   expect(message.textContent).toContain("refused the API token");
   expect(message.dataset.kind).toBe("error");
 });
+
+test("rows take the kernel's new order, opened ones too, each panel rendered once", async () => {
+  const host = new FakeHost();
+  const third = { ...ROWS[1], id: "c002", name: "Customer 2" };
+  const expanded = { c003: "anywidget:p3", c001: "anywidget:p1" };
+  const { model, el } = show({ page_rows: [...ROWS, third], expanded }, host);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+
+  model.set("page_rows", [ROWS[1], third, { ...ROWS[0], state: "healthy" }]);
+
+  const order = [...el.querySelectorAll<HTMLElement>("tbody > tr")].map(
+    (tr) => `${tr.className === "workato-health-detail" ? "panel:" : ""}${tr.dataset.id}`,
+  );
+  expect(order).toEqual(["c001", "panel:c001", "c002", "c003", "panel:c003"]);
+  expect(host.refs.sort()).toEqual(["anywidget:p1", "anywidget:p3"]);
+});

@@ -18,7 +18,7 @@ import {
   shownText,
   type HealthRow,
 } from "./health_rules";
-import { isHello } from "./panel_rules";
+import { isHello, rowsToKeep } from "./panel_rules";
 import { showChild } from "./panel";
 import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
 
@@ -259,9 +259,7 @@ export function mount(
         units.delete(id);
       }
     }
-    let anchor: Node | null = null;
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const row = rows[i];
+    for (const row of rows) {
       let unit = units.get(row.id);
       if (!unit) units.set(row.id, (unit = makeUnit(row)));
       const ref = refs.get(row.id);
@@ -272,20 +270,40 @@ export function mount(
       }
       if (ref !== undefined && !unit.detail) unit.detail = open(row.id, ref);
       fill_(unit, row, ref !== undefined);
-      // Rows move around an opened one; its detail row (and the panel's iframes) stays put.
-      if (unit.detail) {
-        if (unit.detail.tr.parentNode !== body) body.insertBefore(unit.detail.tr, anchor);
-        if (unit.detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, unit.detail.tr);
-      } else if (unit.row.parentNode !== body || unit.row.nextSibling !== anchor) {
-        body.insertBefore(unit.row, anchor);
-      }
-      anchor = unit.row;
     }
+    arrange(rows.map((row) => row.id));
     table.style.display = rows.length ? "" : "none";
     const matching = Number(model.get("matching")) || 0;
     note.textContent = shownText(rows.length, matching, progress.read, Boolean(text || state));
     const error = model.get("error");
     setMessage(error ?? "", error ? "error" : "none");
+  }
+
+  /** Insert `node` right before `next` (the end for null), unless it is there already. */
+  function place(node: Node, next: Node | null): void {
+    if (node.parentNode !== body || node.nextSibling !== next) body.insertBefore(node, next);
+  }
+
+  /** Put the rows in `order`, moving as few opened ones as possible (each move reloads the
+   *  iframes of the panel under it): the rest move around them, as in panel.ts. */
+  function arrange(order: string[]): void {
+    const index = new Map(order.map((id, i) => [id, i]));
+    const placed = [...body.querySelectorAll<HTMLElement>(":scope > tr.workato-health-detail")]
+      .map((tr) => index.get(tr.dataset.id ?? ""))
+      .filter((i): i is number => i !== undefined);
+    const keep = rowsToKeep(placed, order.flatMap((id, i) => (units.get(id)?.detail ? [i] : [])));
+    let anchor: Node | null = null;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const unit = units.get(order[i])!;
+      const detail = unit.detail;
+      if (detail && keep.has(i)) {
+        if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
+      } else {
+        if (detail) place(detail.tr, anchor);
+        place(unit.row, detail ? detail.tr : anchor);
+      }
+      anchor = unit.row;
+    }
   }
 
   function setMessage(text: string, kind: string): void {
