@@ -5,6 +5,7 @@ opened under its row changing that customer's row."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from health_accounts import expected_states, fleet
 
 from workato_ipywidget import (
     AccountHealth,
+    ApiConnectionError,
     AsyncEmbeddedApi,
     AuthenticationError,
     ConnectionsPanel,
@@ -194,6 +196,18 @@ def test_a_refused_api_token_stops_the_scan_with_a_clear_error(
     assert health.error is not None
     assert "refused the API token" in health.error
     assert health.rows == ()
+
+
+def test_an_unreachable_host_fails_the_scan_naming_the_host(make: Make) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the socket is closed
+    health = make(EmbeddedApi("some-token", base_url=f"http://127.0.0.1:{port}", max_retries=0))
+
+    with pytest.raises(ApiConnectionError, match=f"could not reach 127.0.0.1:{port}"):
+        health.scan()
+
+    assert health.progress["state"] == "failed"
 
 
 def test_stop_ends_a_running_scan_and_keeps_the_rows_read(make: Make) -> None:

@@ -5,7 +5,7 @@ The scan holds no pace of its own: it keeps `concurrency` readers busy, and the 
 (one per endpoint family, shared by everything using the client) decides when each request may
 leave, so a scan runs at Workato's documented limit without needing a 429 to find it. A
 customer whose read fails becomes a row with its error; only what makes every read impossible
-(a refused API token, an unreachable host, the customer list itself) fails the scan.
+(a refused API token, or the customer list itself failing) fails the scan.
 
 `ScanLoop` runs scans on a thread and event loop of their own, off the kernel's shell thread, so
 a cell stays responsive and `AccountHealth.scan()` can block even inside JupyterLab's running
@@ -84,13 +84,12 @@ def check_concurrency(value: object) -> int:
 
 
 def is_fatal(exc: BaseException) -> bool:
-    """An error that no other customer's read would escape: the API token refused (401), or no
-    answer from the host at all."""
-    from .errors import ApiConnectionError, AuthenticationError
+    """An error no other customer's read would escape: the API token refused (401). Anything
+    else (a timeout, a 404, a 429 after its retries, a 403 for one customer) is that customer's
+    row; a failed customer list fails the scan before any row."""
+    from .errors import AuthenticationError
 
-    return (isinstance(exc, AuthenticationError) and exc.status == 401) or isinstance(
-        exc, ApiConnectionError
-    )
+    return isinstance(exc, AuthenticationError) and exc.status == 401
 
 
 @dataclass(frozen=True, slots=True)
