@@ -11,7 +11,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks/` at the repo root
 
-from benchmarks import bundle, imports, pacing, report, sandbox, sandbox_scale, signing
+from benchmarks import (
+    bundle,
+    imports,
+    pacing,
+    redaction,
+    report,
+    sandbox,
+    sandbox_scale,
+    signing,
+)
 from benchmarks.__main__ import main
 from benchmarks.measure import SMOKE, Figure
 
@@ -35,7 +44,9 @@ def assert_well_formed(figures: list[Figure]) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [signing, imports, bundle, sandbox, sandbox_scale, pacing], ids=lambda m: m.__name__
+    "module",
+    [signing, redaction, imports, bundle, sandbox, sandbox_scale, pacing],
+    ids=lambda m: m.__name__,
 )
 def test_fast_benchmark_reports_figures_with_medians_and_ratios(module: object) -> None:
     figures = module.run(SMOKE)  # type: ignore[attr-defined]

@@ -25,7 +25,8 @@ __all__ = ["MIN_RUN", "REDACTED", "forget_all", "redact", "remember"]
 
 REDACTED = "[redacted]"
 MIN_RUN = 24
-"""The shortest run of an issued token's characters that `redact` removes."""
+"""The shortest run of an issued token's characters (within one of its segments) that `redact`
+removes."""
 
 # A JWT, or a truncated one: base64url of '{"' is 'eyJ'; then segments joined by '.', or by a
 # percent-encoded '.' (%2E, or %252E when encoded twice) when a page re-encodes its URL.
@@ -48,7 +49,8 @@ _MAX_TOKENS = 512
 """Issued tokens remembered at once (the oldest go first; expired ones go at once)."""
 _MAX_TOKEN_LENGTH = 8192
 _HITS_PER_GRAM = 4  # a piece every token shares (the header) needs only a few to grow from
-_TOKEN_CHARS = re.compile(rf"[A-Za-z0-9_.=+/-]{{{MIN_RUN},}}")
+# A run of base64url characters (a JWT's segments; the '.' between them ends a run).
+_TOKEN_CHARS = re.compile(rf"[A-Za-z0-9_-]{{{MIN_RUN},}}")
 
 
 class _Issued:
@@ -100,13 +102,17 @@ class _Issued:
         grams = self.grams
         found: list[tuple[int, int]] = []
         for run in _TOKEN_CHARS.finditer(text):
-            i, end = run.start(), run.end()
-            while i + _GRAM <= end:
+            first, end = run.span()
+            hits = [i for i in range(first, end - _GRAM + 1) if text[i : i + _GRAM] in grams]
+            covered = first
+            for i in hits:
+                if i < covered:
+                    continue  # inside a run already found
                 best = None
                 for token, offset in grams.get(text[i : i + _GRAM], ()):
                     left = 0
                     while (
-                        i - left > run.start()
+                        i - left > first
                         and offset - left > 0
                         and text[i - left - 1] == token[offset - left - 1]
                     ):
@@ -118,11 +124,9 @@ class _Issued:
                         at += 1
                     if right - (i - left) >= MIN_RUN and (best is None or right > best[1]):
                         best = (i - left, right)
-                if best is None:
-                    i += 1
-                    continue
-                found.append(best)
-                i = best[1]
+                if best is not None:
+                    found.append(best)
+                    covered = best[1]
         return found
 
 
@@ -186,8 +190,12 @@ def _redact_plain(text: str) -> str:
     if len(text) >= MIN_RUN and _ISSUED.grams:
         spans = _ISSUED.spans(text)
         if spans:
-            pieces, at = [], 0
+            pieces: list[str] = []
+            at = 0
             for start, end in spans:
+                if pieces and text[at:start] in ("", "."):  # the next segment of one token
+                    at = end
+                    continue
                 pieces += [text[at:start], REDACTED]
                 at = end
             text = "".join([*pieces, text[at:]])

@@ -325,6 +325,28 @@ def test_after_a_kernel_restart_the_widget_works_and_records_each_event_once(
     expect(status_lines(page).first).to_have_attribute("data-status", "disconnected")
 
 
+@BOTH_FRONTENDS
+def test_a_restarted_kernel_turns_the_view_offline_with_nothing_stale_shown(
+    open_notebook: OpenNotebook, page: Page, sandbox: Sandbox, vendor_key_file: Path
+) -> None:
+    notebook = open_notebook([setup_cell(sandbox, vendor_key_file), "w"])
+    notebook.run_all()
+    wait_loaded(page)
+    connect(page)
+    notebook.kernel.wait_until("w.connected", lambda c: c is True)
+    status = status_lines(page).first
+    expect(status).to_contain_text("Connected")
+
+    notebook.restart_kernel()  # and nothing is run again
+
+    expect(status).to_have_attribute("data-status", "offline", timeout=10_000)
+    expect(status).to_contain_text("needs a running Python kernel")
+    expect(status).not_to_contain_text("Connected")
+    expect(frames(page).first).to_be_hidden()
+    expect(frames(page).first).to_have_attribute("src", "about:blank")
+    expect(page.locator(".workato-open-tab").first).to_be_hidden()
+
+
 # --- 7. refusals and diagnostics ---------------------------------------------------------------
 def test_replayed_token_is_refused_with_the_reason_in_error_and_status_line(
     open_notebook: OpenNotebook,

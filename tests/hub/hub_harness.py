@@ -30,13 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from e2e_kernel import KernelProbe  # noqa: E402
+from e2e_keys import write_vendor_key  # noqa: E402
 from e2e_servers import BASE_SETTINGS, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -172,24 +170,6 @@ def ensure_unix_user(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
-def write_key(path: Path) -> str:
-    """A fresh RSA-2048 key at `path` (mode 0600); return its public half as PEM."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.touch(mode=0o600)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 @dataclass
 class HubSetup:
     """Who the hub has and what the policy grants them."""
@@ -213,7 +193,7 @@ class HubProcess:
         self.key_dir = Path(tempfile.mkdtemp(prefix="workato-hub-key-"))
         self.key_dir.chmod(0o755)
         self.key_file = self.key_dir / "vendor.pem"
-        self.public_pem = write_key(self.key_file)
+        self.public_pem = write_vendor_key(self.key_file).decode()
         self.audit_file = self.home / "audit.jsonl"
         self.password = secrets.token_urlsafe(12)
         self.admin_token = secrets.token_hex(32)

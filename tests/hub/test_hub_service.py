@@ -63,6 +63,16 @@ def test_customer_user_id_becomes_the_third_sub_segment(
     assert verified(hub, answer["token"])["sub"] == f"{VENDOR_ID}:acme:u-7"
 
 
+def test_a_token_from_the_service_is_redacted_in_the_kernel_like_a_local_one(
+    hub: HubProcess, alice: KernelProbe
+) -> None:
+    alice.execute(f"_t = hub_sign('acme', origin={hub.origin!r})['token']")
+
+    shown = alice.value("__import__('workato_ipywidget.redaction').redaction.redact(_t[20:80])")
+
+    assert shown == "[redacted]"
+
+
 def test_each_mint_is_also_an_audit_line_on_the_services_stdout(
     hub: HubProcess, alice: KernelProbe
 ) -> None:

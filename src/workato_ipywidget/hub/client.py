@@ -10,6 +10,7 @@ import os
 import urllib.parse
 from typing import Any, NoReturn
 
+from ..redaction import remember
 from ..token import IdLike, id_segment
 from .names import URL_ENV
 
@@ -115,7 +116,9 @@ class HubSigner:
                 f"cannot reach the token service at {self._sign_url} ({type(exc).__name__}); "
                 "is it running? A hub admin finds why in the hub's log"
             ) from None
-        return _token_from(response)
+        token = _token_from(response)
+        remember(token)  # redacted wherever it comes back, as a TokenSigner's tokens are
+        return token
 
     def public_key_pem(self) -> NoReturn:
         """Not available here: the key lives in the token service, not in this kernel.
