@@ -99,7 +99,8 @@ class AccountHealth(anywidget.AnyWidget):
         token_provider: instead of `signer`, `token_provider(customer_id, origin)` returns a
             token for that customer (minted elsewhere).
         include_recipes: also read each customer's recipes stopped on trigger errors.
-        concurrency: readers kept busy (None: 32); the limiter sets the pace either way.
+        concurrency: the most customers read at once (None: 32); the scan reads as many as
+            the limit's rate needs at the measured round trip, and the limiter sets the pace.
         refresh_every: seconds between scans while a view shows the table (None: no re-scan).
         title: the table's title.
         **kwargs: passed on to `anywidget.AnyWidget` (e.g. `layout=`).
