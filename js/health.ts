@@ -233,7 +233,7 @@ export function mount(
     if (document.activeElement !== filter && filter.value !== text) filter.value = text;
     if (stateFilter.value !== state) stateFilter.value = state;
     container.dataset.live = String(kernel.hasAnswered);
-    const waiting = kernel.text("panel");
+    const waiting = kernel.text("table");
     const progress = parseProgress(model.get("progress"));
     const running = isRunning(progress);
     stop.disabled = !running || waiting !== null;
