@@ -174,6 +174,7 @@ def test_a_missing_option_is_one_line_pointing_to_help() -> None:
         (("--register-key", "v"), "--register-key", "VENDOR=PEM_PATH"),
         (("--allowed-origin", "http://x/a/path"), "--allowed-origin", "origin"),
         (("--api-token-env", "UNSET_VAR_FOR_TEST"), "--api-token-env", "export"),
+        (("--connection", "1:jira", "--connection", "1:box"), "--connection", "given twice"),
     ],
 )
 def test_a_bad_sandbox_option_is_one_line_naming_it_with_status_2(
@@ -283,3 +284,11 @@ def test_a_sandbox_without_a_chosen_api_token_tells_how_to_use_its_api() -> None
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split()[:2] == ["7", "slack"]
+
+
+def test_a_usage_error_in_a_real_process_points_to_the_subcommands_help() -> None:
+    process = cli_process("token", "--customer-id", "c1")
+
+    assert process.returncode == 2
+    line = one_error_line(process.stderr)
+    assert line.endswith("(see: workato-ipywidget token --help)")

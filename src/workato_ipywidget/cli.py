@@ -59,8 +59,12 @@ class _OneLineErrors(click.Group):
         try:
             result = super().main(*args, **kwargs)
         except click.UsageError as exc:
-            sub = exc.ctx.command_path.split()[1:] if exc.ctx is not None else []
-            name = " ".join(["workato-ipywidget", *sub])
+            names: list[str] = []
+            ctx = exc.ctx
+            while ctx is not None and ctx.parent is not None:  # subcommands, not the program
+                names.insert(0, ctx.info_name or "")
+                ctx = ctx.parent
+            name = " ".join(["workato-ipywidget", *names])
             _print_error(f"{exc.format_message()} (see: {name} --help)")
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
@@ -629,6 +633,10 @@ def sandbox(
     from .sandbox import Sandbox
 
     parsed = [_parse_connection(c) for c in connections] or [(1, "salesforce"), (2, "jira")]
+    ids = [connection_id for connection_id, _ in parsed]
+    if len(set(ids)) != len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        _fail("--connection", f"connection id {twice} is given twice; give each id once")
     keys = [_parse_registration(r) for r in registrations]
     api_token = None
     if api_token_env is not None:

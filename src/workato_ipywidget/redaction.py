@@ -25,8 +25,7 @@ __all__ = ["MIN_RUN", "REDACTED", "forget_all", "redact", "remember"]
 
 REDACTED = "[redacted]"
 MIN_RUN = 24
-"""The shortest run of an issued token's characters (within one of its segments) that `redact`
-removes."""
+"""The shortest run of an issued token's characters that `redact` removes."""
 
 # A JWT, or a truncated one: base64url of '{"' is 'eyJ'; then segments joined by '.', or by a
 # percent-encoded '.' (%2E, or %252E when encoded twice) when a page re-encodes its URL.
@@ -49,8 +48,11 @@ _MAX_TOKENS = 512
 """Issued tokens remembered at once (the oldest go first; expired ones go at once)."""
 _MAX_TOKEN_LENGTH = 8192
 _HITS_PER_GRAM = 4  # a piece every token shares (the header) needs only a few to grow from
-# A run of base64url characters (a JWT's segments; the '.' between them ends a run).
-_TOKEN_CHARS = re.compile(rf"[A-Za-z0-9_-]{{{MIN_RUN},}}")
+# A run of a JWT's characters: base64url and the '.' between its segments (not '/', so a URL's
+# path is no run).
+_TOKEN_CHARS = re.compile(rf"[A-Za-z0-9_.-]{{{MIN_RUN},}}")
+# Pieces of one token redacted by different rules ("[redacted].[redacted]") are said once.
+_REDACTED_RUN = re.compile(r"\[redacted\](?:\.\[redacted\])+")
 
 
 class _Issued:
@@ -203,4 +205,5 @@ def _redact_plain(text: str) -> str:
         return text  # the common case (a height, a provider id), without three scans
     text = _PEM_BLOCK.sub(REDACTED, text)
     text = _TOKEN_PARAM.sub(lambda m: m.group(1) + REDACTED, text)
-    return _JWT_SHAPE.sub(REDACTED, text)
+    text = _JWT_SHAPE.sub(REDACTED, text)
+    return _REDACTED_RUN.sub(REDACTED, text) if ".[" in text else text
