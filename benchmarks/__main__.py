@@ -16,7 +16,8 @@ from . import report
 from .measure import FULL, QUICK, Figure, Settings
 
 BENCHMARKS = (
-    "signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "hub",
+    "signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "health",
+    "hub",
     "latency", "storm", "memory", "first", "panel", "panel_recipes",
 )  # fmt: skip
 GROUPS = {
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(selected: tuple[str, ...], settings: Settings) -> list[Figure]:
     """Run the selected benchmarks in a fixed order and return their figures."""
     figures: list[Figure] = []
-    for name in ("signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing"):
+    for name in (
+        "signing", "redaction", "imports", "bundle", "sandbox", "sandbox_scale", "pacing", "health"
+    ):  # fmt: skip
         if name in selected:
             print(f"running {name} ...", flush=True)
             module = __import__(f"benchmarks.{name}", fromlist=["run"])

@@ -51,7 +51,7 @@ export const KERNEL_WAIT_MS = 5000;
 export const WAITING_FOR_KERNEL = "Waiting for the Python kernel…";
 
 /** What a view shows when no kernel answered in time (saved output, a dead kernel). */
-export function noKernelText(subject: "widget" | "panel"): string {
+export function noKernelText(subject: "widget" | "panel" | "table"): string {
   return (
     `This ${subject} needs a running Python kernel: run its cell again. Saved output shows no ` +
     "live Workato state."
@@ -84,7 +84,7 @@ export class KernelWait {
   }
 
   /** The waiting text, the no-kernel text once the wait is over, or null after an answer. */
-  text(subject: "widget" | "panel"): string | null {
+  text(subject: "widget" | "panel" | "table"): string | null {
     if (this.heard) return null;
     return this.late ? noKernelText(subject) : WAITING_FOR_KERNEL;
   }

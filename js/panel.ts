@@ -503,22 +503,25 @@ export function mount(
   return cleanup;
 }
 
-/** Render an opened row's ConnectionWidget into `slot` until `signal` aborts. */
-function showChild(
+/** Render an opened row's child widget (`what`, e.g. a ConnectionWidget) into `slot` until
+ *  `signal` aborts; `instead` says what to display where the host API is missing. */
+export function showChild(
   host: Host | undefined,
   ref: string,
   slot: HTMLElement,
   signal: AbortSignal,
+  what = "this connection",
+  instead = "panel.widgets[id]",
 ): void {
   const fail = (why: string) => {
     if (signal.aborted) return;
-    slot.textContent = `Could not show this connection: ${why}`;
+    slot.textContent = `Could not show ${what}: ${why}`;
     slot.dataset.failed = "true";
   };
   if (typeof host?.getWidget !== "function") {
     fail(
       "this frontend cannot render a widget inside another (anywidget's host API is missing); " +
-        "display panel.widgets[id] in a cell of its own instead",
+        `display ${instead} in a cell of its own instead`,
     );
     return;
   }

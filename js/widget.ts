@@ -4,8 +4,10 @@
 import type { RenderProps } from "@anywidget/types";
 import { render as renderFrame, type Model } from "./view";
 import { render as renderPanel, type PanelModel } from "./panel";
+import { render as renderHealth, type HealthModel } from "./health";
 
-function render(props: RenderProps<Model | PanelModel>): () => void {
+function render(props: RenderProps<Model | PanelModel | HealthModel>): () => void {
+  if (props.model.get("frame_kind") === "health") return renderHealth(props as RenderProps<HealthModel>);
   return props.model.get("frame_kind") === "panel"
     ? renderPanel(props as RenderProps<PanelModel>)
     : renderFrame(props as RenderProps<Model>);

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # `import X as X` marks X re-exported (PEP 484), as `__all__`
     from .errors import RecipeStartError as RecipeStartError
     from .frame import LoggedEvent as LoggedEvent
     from .frame import WorkatoFrame as WorkatoFrame
+    from .health import AccountHealth as AccountHealth
+    from .health_rows import CustomerHealth as CustomerHealth
     from .hub import HubSigner as HubSigner
     from .hub import HubSignerError as HubSignerError
     from .page import EmbeddedPage as EmbeddedPage
@@ -71,6 +73,8 @@ _EXPORTS: dict[str, str] = {
     "RecipeStartError": "errors",
     "LoggedEvent": "frame",
     "WorkatoFrame": "frame",
+    "AccountHealth": "health",
+    "CustomerHealth": "health_rows",
     "HubSigner": "hub",
     "HubSignerError": "hub",
     "EmbeddedPage": "page",

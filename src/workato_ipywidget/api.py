@@ -43,6 +43,7 @@ logger = logging.getLogger("workato_ipywidget.api")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_C = TypeVar("_C", bound="_Client")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -158,6 +159,25 @@ class _Client:
     def stats(self) -> ApiStats:
         """Counts of what this client did: requests, 429s (``rate_limited``), retries, waits."""
         return self._stats
+
+    def twin(self, kind: type[_C]) -> _C:
+        """A client of `kind` for the same token and settings that shares this one's pacer and
+        stats, so that requests of both count against one budget (e.g. a scan's async client on
+        its own event loop beside the sync client of a panel).
+
+        Args:
+            kind: `EmbeddedApi` or `AsyncEmbeddedApi`.
+
+        Returns:
+            The new client, with a connection pool of its own.
+        """
+        if not (isinstance(kind, type) and issubclass(kind, _Client)):
+            raise TypeError(f"kind must be EmbeddedApi or AsyncEmbeddedApi, not {kind!r}")
+        twin = kind.__new__(kind)
+        twin.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_http"})
+        headers = self._http.headers
+        twin._http = twin._open({k: headers[k] for k in ("Authorization", "Accept", "User-Agent")})
+        return twin
 
     def __repr__(self) -> str:
         center = getattr(self, "_data_center", None)

@@ -199,7 +199,7 @@ class StoredJob:
     started_at: datetime
     completed_at: datetime
     lines: tuple[StoredJobLine, ...]
-    error_parts: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    error_parts: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def status(self) -> str:
