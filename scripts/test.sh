@@ -19,7 +19,7 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
-echo "==> ruff";   ruff check src tests benchmarks && ruff format --check src tests benchmarks
+echo "==> ruff";   ruff check src tests benchmarks docs/hooks && ruff format --check src tests benchmarks docs/hooks
 echo "==> mypy";   mypy
 echo "==> tsc";    npx --no-install tsc --noEmit
 echo "==> vitest"; npx --no-install vitest run
