@@ -1,11 +1,10 @@
 // One view of a ConnectionsPanel: the table of a customer's connections, its filters, and each
 // opened row's ConnectionWidget rendered under it through anywidget's composition API (the
 // iframe logic stays in view.ts). Decisions live in panel_rules.ts; this file wires them.
-import type { Host, RenderProps } from "@anywidget/types";
+import type { RenderProps } from "@anywidget/types";
 import {
   STATUS_CHOICES,
   badge,
-  isHello,
   lastJobText,
   matches,
   noMatchText,
@@ -16,14 +15,14 @@ import {
   recipeStateText,
   recipeSummaryText,
   recipeWarning,
-  rowsToKeep,
   summary,
   whenText,
   type RecipeAction,
   type RecipeView,
   type Row,
 } from "./panel_rules";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
+import { KERNEL_WAIT_MS } from "./bridge";
+import { TableView, arrangeRows, showChild, type TableTimings } from "./table_view";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -41,11 +40,7 @@ export interface PanelModel {
   recipe_actions: unknown;
 }
 
-export interface PanelOptions {
-  /** How long a view waits for the kernel's `hello` before saying it needs a kernel. */
-  kernelWaitMs: number;
-  /** How often a shown view tells the kernel it is still there (for `refresh_every`). */
-  pingMs: number;
+export interface PanelOptions extends TableTimings {
   /** The clock "3 min ago" is measured against. */
   now: () => number;
 }
@@ -128,10 +123,12 @@ export function mount(
   { model, el, signal, host }: RenderProps<PanelModel>,
   options: PanelOptions,
 ): () => void {
-  const view = makeViewId(globalThis.crypto);
+  // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
+  const life = new TableView(model, options, () => paint());
+  const { kernel, send, listening } = life;
   const container = document.createElement("div");
   container.className = "workato-panel";
-  container.dataset.view = view;
+  container.dataset.view = life.id;
   const style = document.createElement("style");
   style.textContent = CSS;
 
@@ -175,12 +172,6 @@ export function mount(
 
   const units = new Map<number, Unit>();
   const confirming = new Set<number>(); // recipes whose Start waits for Confirm, in this view
-  // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
-  const kernel = new KernelWait(options.kernelWaitMs, () => paint());
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
-
-  const send = (content: object) => safeSend(model, { ...content, view });
-
   function makeUnit(row: Row): Unit {
     const tr = document.createElement("tr");
     tr.className = "workato-panel-row";
@@ -223,6 +214,9 @@ export function mount(
     if (unit.detail) unit.detail.tr.style.display = shown ? "" : "none";
   }
 
+  const showWidget = (ref: string, slot: HTMLElement, until: AbortSignal) =>
+    showChild(host, ref, slot, until, "this connection", "panel.widgets[id]");
+
   function open(id: number, ref: string): Detail {
     const tr = document.createElement("tr");
     tr.className = "workato-panel-detail";
@@ -236,20 +230,13 @@ export function mount(
     recipes.setAttribute("aria-label", "Recipes using this connection");
     cell.append(slot, recipes);
     const controller = new AbortController();
-    showChild(host, ref, slot, controller.signal);
+    showWidget(ref, slot, controller.signal);
     return { tr, ref, controller, slot, recipes };
   }
 
   function shut(detail: Detail): void {
     detail.controller.abort(); // the child view cleans up (and unloads its iframe)
     detail.tr.remove();
-  }
-
-  /** Insert `node` right before `next` (the end for null), unless it is there already. */
-  function placeBefore(node: Node, next: Node | null): boolean {
-    if (node.parentNode === body && node.nextSibling === next) return false;
-    body.insertBefore(node, next);
-    return true;
   }
 
   /**
@@ -260,28 +247,7 @@ export function mount(
     detail.controller.abort();
     detail.slot.replaceChildren();
     detail.controller = new AbortController();
-    showChild(host, detail.ref, detail.slot, detail.controller.signal);
-  }
-
-  /** Put units in `order` moving as few opened rows as possible (each move reloads an iframe). */
-  function arrange(order: number[]): void {
-    const placed = [...body.children]
-      .filter((node) => node.classList.contains("workato-panel-detail"))
-      .map((node) => Number((node as HTMLElement).dataset.id));
-    const keep = rowsToKeep(placed, order.filter((id) => units.get(id)?.detail));
-    let anchor: Node | null = null;
-    for (let i = order.length - 1; i >= 0; i--) {
-      const unit = units.get(order[i])!;
-      const detail = unit.detail;
-      if (detail && keep.has(order[i])) {
-        if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
-      } else {
-        const wasPlaced = detail !== null && detail.tr.parentNode === body;
-        if (detail && placeBefore(detail.tr, anchor) && wasPlaced) rerender(detail);
-        placeBefore(unit.row, detail ? detail.tr : anchor);
-      }
-      anchor = unit.row;
-    }
+    showWidget(detail.ref, detail.slot, detail.controller.signal);
   }
 
   /** An opened row's recipes, under its widget: state, last job, and Start for a stopped one. */
@@ -411,7 +377,7 @@ export function mount(
       if (visible) shown++;
       fill(unit, row, ref !== undefined, visible);
     }
-    arrange(rows.map((row) => row.id));
+    arrangeRows(body, rows.map((row) => row.id), units, rerender);
     table.style.display = rows.length ? "" : "none";
     counts.textContent = rows.length ? summary(rows) : "";
     const error = model.get("error");
@@ -451,82 +417,13 @@ export function mount(
     send({ kind: "refresh" });
   }
 
-  function onCustom(content: unknown): void {
-    if (!isHello(content, view)) return;
-    kernel.answered();
-    paint();
-  }
-
-  // Every DOM listener goes with `listening`, aborted by our cleanup, which render's signal runs.
-  // (Not AbortSignal.any: Safari before 17.4 and Firefox before 124 lack it.)
-  const local = new AbortController();
-  const listening = local.signal;
-  function cleanup(): void {
-    if (local.signal.aborted) return;
-    local.abort();
-    send({ kind: "gone" });
-    model.off("msg:custom", onCustom);
-    for (const name of WATCHED) model.off(`change:${name}`, paint);
-    kernel.dispose();
-    unwatchKernel();
-    clearInterval(pingTimer);
-    for (const unit of units.values()) if (unit.detail) shut(unit.detail);
-    units.clear();
-    container.remove();
-  }
-
   body.addEventListener("click", onClick, { signal: listening });
   filter.addEventListener("input", onFilter, { signal: listening });
   statusFilter.addEventListener("change", onStatusFilter, { signal: listening });
   refresh.addEventListener("click", onRefresh, { signal: listening });
-  signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
-  model.on("msg:custom", onCustom);
-  for (const name of WATCHED) model.on(`change:${name}`, paint);
-  // A restarted or dead kernel: the panel says it needs one instead of showing stale rows.
-  const unwatchKernel = watchKernel(model, (gone) => {
-    if (gone) {
-      kernel.lost();
-    } else if (kernel.hasAnswered) {
-      kernel.probe();
-      send({ kind: "ready" }); // a live kernel answers with a hello
-    }
+  return life.start(signal, WATCHED, () => {
+    for (const unit of units.values()) if (unit.detail) shut(unit.detail);
+    units.clear();
+    container.remove();
   });
-  paint();
-
-  if (signal?.aborted) {
-    cleanup(); // aborted before render: no abort event will come
-  } else {
-    kernel.start();
-    pingTimer = setInterval(() => send({ kind: "seen" }), options.pingMs);
-    send({ kind: "ready" });
-  }
-  return cleanup;
-}
-
-/** Render an opened row's child widget (`what`, e.g. a ConnectionWidget) into `slot` until
- *  `signal` aborts; `instead` says what to display where the host API is missing. */
-export function showChild(
-  host: Host | undefined,
-  ref: string,
-  slot: HTMLElement,
-  signal: AbortSignal,
-  what = "this connection",
-  instead = "panel.widgets[id]",
-): void {
-  const fail = (why: string) => {
-    if (signal.aborted) return;
-    slot.textContent = `Could not show ${what}: ${why}`;
-    slot.dataset.failed = "true";
-  };
-  if (typeof host?.getWidget !== "function") {
-    fail(
-      "this frontend cannot render a widget inside another (anywidget's host API is missing); " +
-        `display ${instead} in a cell of its own instead`,
-    );
-    return;
-  }
-  Promise.resolve()
-    .then(() => host.getWidget(ref))
-    .then((child) => (signal.aborted ? undefined : child.render({ el: slot, signal })))
-    .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
 }
