@@ -21,6 +21,7 @@ __all__ = [
     "connection_url",
     "frontend_of",
     "normalize_origin",
+    "one_host",
     "origin_of",
     "page_url",
     "resolve_base_url",
@@ -136,6 +137,28 @@ def api_base_url(data_center: DataCenter | str | None = "us", base_url: str | No
     if base_url is not None:
         return _validate_base_url(base_url)
     return resolve_data_center(data_center).api_url
+
+
+def one_host(data_center: DataCenter | str | None, base_url: str | None) -> DataCenter | str | None:
+    """The data center a widget or client uses: "us" when given neither, None with a base_url.
+
+    Args:
+        data_center: the data center asked for, or None.
+        base_url: the custom origin asked for, or None.
+
+    Returns:
+        The data center to resolve (None when `base_url` names the host).
+
+    Raises:
+        ValueError: both were given; they would name two hosts.
+    """
+    if data_center is not None and base_url is not None:
+        raise ValueError(
+            f"pass data_center= or base_url=, not both (got data_center={str(data_center)!r} "
+            f"and base_url={base_url!r}): base_url= names the host itself, data_center= "
+            "picks Workato's host for that data center"
+        )
+    return "us" if base_url is None and data_center is None else data_center
 
 
 def resolve_data_center(data_center: DataCenter | str | None) -> DataCenter:
