@@ -19,7 +19,7 @@ import {
   type HealthRow,
 } from "./health_rules";
 import { KERNEL_WAIT_MS } from "./bridge";
-import { TableView, arrangeRows, showChild, type TableTimings } from "./table_view";
+import { TableView, arrangeRows, make, showChild, type TableTimings } from "./table_view";
 
 /** Traits synced from an AccountHealth (Python -> JS; the filters go both ways). */
 export interface HealthModel {
@@ -91,12 +91,6 @@ export function mount(
 ): () => void {
   const life = new TableView(model, options, () => paint());
   const { kernel, send, listening } = life;
-  const make = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", text = "") => {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text) node.textContent = text;
-    return node;
-  };
   const container = make("div", "workato-health");
   container.dataset.view = life.id;
   const style = make("style");
@@ -112,7 +106,6 @@ export function mount(
   const progressLine = make("span", "workato-health-progress-text");
   const stop = make("button", "workato-health-stop", "Stop");
   const again = make("button", "workato-health-scan", "Scan");
-  stop.type = again.type = "button";
   bar.append(title, track, progressLine, stop, again);
 
   const chart = document.createElementNS(SVG, "svg");
@@ -158,7 +151,6 @@ export function mount(
     tr.dataset.id = row.id;
     const cells = columns.map(() => tr.insertCell());
     const toggle = make("button", "workato-health-toggle");
-    toggle.type = "button";
     cells[0].append(toggle);
     cells.slice(3, columns.length - 1).forEach((cell) => (cell.className = "n"));
     cells[columns.length - 1].className = "workato-health-problem";

@@ -22,7 +22,7 @@ import {
   type Row,
 } from "./panel_rules";
 import { KERNEL_WAIT_MS } from "./bridge";
-import { TableView, arrangeRows, showChild, type TableTimings } from "./table_view";
+import { TableView, arrangeRows, make, showChild, type TableTimings } from "./table_view";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -126,46 +126,31 @@ export function mount(
   // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
   const life = new TableView(model, options, () => paint());
   const { kernel, send, listening } = life;
-  const container = document.createElement("div");
-  container.className = "workato-panel";
+  const container = make("div", "workato-panel");
   container.dataset.view = life.id;
-  const style = document.createElement("style");
+  const style = make("style");
   style.textContent = CSS;
 
-  const bar = document.createElement("div");
-  bar.className = "workato-panel-bar";
-  const title = document.createElement("span");
-  title.className = "workato-panel-title";
-  const counts = document.createElement("span");
-  counts.className = "workato-panel-summary";
-  const filter = document.createElement("input");
+  const bar = make("div", "workato-panel-bar");
+  const title = make("span", "workato-panel-title");
+  const counts = make("span", "workato-panel-summary");
+  const filter = make("input", "workato-panel-filter");
   filter.type = "search";
-  filter.className = "workato-panel-filter";
   filter.placeholder = "Filter by name or provider";
   filter.setAttribute("aria-label", "Filter connections by name or provider");
-  const statusFilter = document.createElement("select");
-  statusFilter.className = "workato-panel-status-filter";
+  const statusFilter = make("select", "workato-panel-status-filter");
   statusFilter.setAttribute("aria-label", "Show connections with this status");
   for (const choice of STATUS_CHOICES) statusFilter.add(new Option(choice.label, choice.value));
-  const refresh = document.createElement("button");
-  refresh.type = "button";
-  refresh.className = "workato-panel-refresh";
-  refresh.textContent = "Refresh";
+  const refresh = make("button", "workato-panel-refresh", "Refresh");
   bar.append(title, counts, filter, statusFilter, refresh);
 
-  const message = document.createElement("div");
-  message.className = "workato-panel-message";
+  const message = make("div", "workato-panel-message");
   message.setAttribute("role", "status");
   message.setAttribute("aria-live", "polite");
 
-  const table = document.createElement("table");
-  table.className = "workato-panel-table";
+  const table = make("table", "workato-panel-table");
   const head = table.createTHead().insertRow();
-  for (const name of COLUMNS) {
-    const th = document.createElement("th");
-    th.textContent = name;
-    head.append(th);
-  }
+  for (const name of COLUMNS) head.append(make("th", "", name));
   const body = table.createTBody();
   container.append(style, bar, message, table);
   el.append(container);
@@ -173,16 +158,12 @@ export function mount(
   const units = new Map<number, Unit>();
   const confirming = new Set<number>(); // recipes whose Start waits for Confirm, in this view
   function makeUnit(row: Row): Unit {
-    const tr = document.createElement("tr");
-    tr.className = "workato-panel-row";
+    const tr = make("tr", "workato-panel-row");
     tr.dataset.id = String(row.id);
     const cells = COLUMNS.map(() => tr.insertCell());
-    const toggle = document.createElement("button");
-    toggle.type = "button";
-    toggle.className = "workato-panel-toggle";
+    const toggle = make("button", "workato-panel-toggle");
     cells[0].append(toggle);
-    const chip = document.createElement("span");
-    chip.className = "workato-badge";
+    const chip = make("span", "workato-badge");
     cells[2].append(chip);
     cells[ERROR].className = "workato-panel-error-text";
     cells[RECIPES].className = "workato-panel-recipes-cell";
@@ -202,8 +183,7 @@ export function mount(
     unit.cells[RECIPES].textContent = recipeSummaryText(row.recipes, options.now());
     const warning = recipeWarning(row.recipes);
     if (warning) {
-      const note = document.createElement("span");
-      note.className = "workato-panel-warning";
+      const note = make("span", "workato-panel-warning");
       note.textContent = warning;
       unit.cells[RECIPES].append(note);
     }
@@ -218,15 +198,12 @@ export function mount(
     showChild(host, ref, slot, until, "this connection", "panel.widgets[id]");
 
   function open(id: number, ref: string): Detail {
-    const tr = document.createElement("tr");
-    tr.className = "workato-panel-detail";
+    const tr = make("tr", "workato-panel-detail");
     tr.dataset.id = String(id);
     const cell = tr.insertCell();
     cell.colSpan = COLUMNS.length;
-    const slot = document.createElement("div");
-    slot.className = "workato-panel-widget";
-    const recipes = document.createElement("ul");
-    recipes.className = "workato-panel-recipes";
+    const slot = make("div", "workato-panel-widget");
+    const recipes = make("ul", "workato-panel-recipes");
     recipes.setAttribute("aria-label", "Recipes using this connection");
     cell.append(slot, recipes);
     const controller = new AbortController();
@@ -254,14 +231,11 @@ export function mount(
   function fillRecipes(detail: Detail, recipes: RecipeView[], actions: Map<number, RecipeAction>) {
     detail.recipes.replaceChildren();
     for (const recipe of recipes) {
-      const item = document.createElement("li");
-      item.className = "workato-panel-recipe";
+      const item = make("li", "workato-panel-recipe");
       item.dataset.recipe = String(recipe.id);
-      const name = document.createElement("span");
-      name.className = "workato-panel-recipe-name";
+      const name = make("span", "workato-panel-recipe-name");
       name.textContent = recipe.name;
-      const state = document.createElement("span");
-      state.className = "workato-panel-recipe-state";
+      const state = make("span", "workato-panel-recipe-state");
       state.dataset.running = String(recipe.running);
       state.textContent = recipeStateText(recipe);
       item.append(name, state);
@@ -270,8 +244,7 @@ export function mount(
         item.append(...startControls(recipe));
       }
       if (action) {
-        const said = document.createElement("span");
-        said.className = "workato-panel-recipe-message workato-panel-recipe-action";
+        const said = make("span", "workato-panel-recipe-message workato-panel-recipe-action");
         said.dataset.kind = action.state;
         said.textContent =
           action.state === "starting"
@@ -285,8 +258,7 @@ export function mount(
       }
       const job = lastJobText(recipe, options.now());
       if (job) {
-        const line = document.createElement("span");
-        line.className = "workato-panel-recipe-job";
+        const line = make("span", "workato-panel-recipe-job");
         line.dataset.failed = String(recipe.last_job?.failed === true);
         line.textContent = job;
         item.append(line);
@@ -299,10 +271,7 @@ export function mount(
   /** Start, then "Start <name>? Confirm / Cancel": a recipe starts only on purpose. */
   function startControls(recipe: RecipeView): HTMLElement[] {
     const button = (text: string, kind: string, onClick: () => void) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = `workato-panel-recipe-action workato-panel-recipe-${kind}`;
-      b.textContent = text;
+      const b = make("button", `workato-panel-recipe-action workato-panel-recipe-${kind}`, text);
       b.addEventListener(
         "click",
         (event) => {
@@ -321,8 +290,7 @@ export function mount(
         }),
       ];
     }
-    const ask = document.createElement("span");
-    ask.className = "workato-panel-recipe-action";
+    const ask = make("span", "workato-panel-recipe-action");
     ask.textContent = `Start “${recipe.name}”?`;
     return [
       ask,

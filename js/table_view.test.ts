@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { TableView, arrangeRows, showChild } from "./table_view";
+import { TableView, arrangeRows, make, showChild } from "./table_view";
 import { FakeKernel, FakeModel } from "./testing";
 
 const TIMINGS = { kernelWaitMs: 1000, pingMs: 500 };
@@ -121,4 +121,21 @@ test("showChild says what it could not show, and what to display instead", () =>
   showChild(undefined, "anywidget:x", slot, new AbortController().signal, "this thing", "w[id]");
   expect(slot.dataset.failed).toBe("true");
   expect(slot.textContent).toMatch(/^Could not show this thing: .*display w\[id\] in a cell/);
+});
+
+test("make gives an element its class and text, and a button that never submits a form", () => {
+  const button = make("button", "a b", "Start");
+  expect([button.className, button.textContent, button.type]).toEqual(["a b", "Start", "button"]);
+  const form = document.createElement("form");
+  let submitted = 0;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitted++;
+  });
+  form.append(button);
+  document.body.append(form);
+  button.click();
+  form.remove();
+  expect(submitted).toBe(0);
+  expect(make("td").className).toBe("");
 });

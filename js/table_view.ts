@@ -1,6 +1,7 @@
 // What the table views (a ConnectionsPanel's, an AccountHealth's) share: the view's lifecycle
-// with the kernel (ready/hello handshake, "seen" pings, kernel watch, cleanup), the rendering of
-// an opened row's child widget, and the row order that moves as few opened rows as possible.
+// with the kernel (ready/hello handshake, "seen" pings, kernel watch, cleanup), making elements,
+// the rendering of an opened row's child widget, and the row order that moves as few opened
+// rows as possible.
 import type { Host } from "@anywidget/types";
 import {
   KernelWait,
@@ -97,6 +98,20 @@ export class TableView {
     }
     return cleanup;
   }
+}
+
+/** A new `tag` element with class `cls` and text `text` (each when given); a button never
+ *  submits (type "button"), whatever form a frontend puts the view in. */
+export function make<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls = "",
+  text = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text) node.textContent = text;
+  if (node instanceof HTMLButtonElement) node.type = "button";
+  return node;
 }
 
 /** Render an opened row's child widget (`what`, e.g. a ConnectionWidget) into `slot` until
