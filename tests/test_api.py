@@ -6,6 +6,7 @@ import email.utils
 import logging
 import pickle
 import socket
+import time
 import traceback
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,8 @@ from workato_ipywidget import (
     Customer,
     DataCenter,
     EmbeddedApi,
+    RateLimitError,
+    RateLimits,
 )
 from workato_ipywidget.api import parse_retry_after
 from workato_ipywidget.sandbox import Sandbox
@@ -323,3 +326,48 @@ def test_a_closed_client_says_so(sandbox: Sandbox) -> None:
 
     with pytest.raises(ApiConnectionError, match="was closed; build a new one"):
         api.connections("acme")
+
+
+# a 429 against a rate-limited sandbox
+
+
+def test_the_client_retries_a_429_after_retry_after_and_succeeds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="workato_ipywidget.api")
+    limits = RateLimits(list_connections=1, window=0.2)
+    with (
+        Sandbox(rate_limits=limits) as server,
+        EmbeddedApi(server.api_token, base_url=server.base_url, max_retry_wait=0.25) as api,
+    ):
+        api.connections("acme")
+        started = time.monotonic()
+
+        assert api.connections("acme") == []
+
+    assert time.monotonic() - started >= 0.2
+    assert [r.getMessage() for r in caplog.records if "429" in r.getMessage()] == [
+        "GET /api/managed_users/acme/connections answered 429; retry 1 of 3 in 0.2 s"
+    ]
+
+
+def test_the_client_raises_a_rate_limit_error_after_max_retries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="workato_ipywidget.api")
+    limits = RateLimits(list_connections=1, window=60)
+    with (
+        Sandbox(rate_limits=limits) as server,
+        EmbeddedApi(
+            server.api_token, base_url=server.base_url, max_retries=2, max_retry_wait=0
+        ) as api,
+    ):
+        api.connections("acme")
+        with pytest.raises(RateLimitError) as caught:
+            api.connections("acme")
+
+    assert caught.value.status == 429
+    assert caught.value.retry_after is not None
+    assert 1 <= caught.value.retry_after <= 60
+    assert sum("answered 429; retry" in r.getMessage() for r in caplog.records) == 2
+    assert server.api_token not in str(caught.value)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import logging
 import re
 import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,6 @@ from workato_ipywidget import (
     EmbeddedApi,
     ExternalId,
     NotFoundError,
-    RateLimitError,
 )
 from workato_ipywidget.sandbox import RateLimits, Sandbox
 
@@ -438,48 +435,6 @@ def listed_status(server: Sandbox) -> httpx.Response:
 def test_workatos_documented_limits_are_the_defaults() -> None:
     assert RateLimits() == RateLimits(list_connections=1000, connections=60, window=60.0)
     assert Sandbox(rate_limits=True).rate_limits == RateLimits()
-
-
-def test_the_client_retries_a_429_after_retry_after_and_succeeds(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.INFO, logger="workato_ipywidget.api")
-    limits = RateLimits(list_connections=1, window=0.2)
-    with (
-        Sandbox(rate_limits=limits) as server,
-        EmbeddedApi(server.api_token, base_url=server.base_url, max_retry_wait=0.25) as api,
-    ):
-        api.connections("acme")
-        started = time.monotonic()
-
-        assert api.connections("acme") == []
-
-    assert time.monotonic() - started >= 0.2
-    assert [r.getMessage() for r in caplog.records if "429" in r.getMessage()] == [
-        "GET /api/managed_users/acme/connections answered 429; retry 1 of 3 in 0.2 s"
-    ]
-
-
-def test_the_client_raises_a_rate_limit_error_after_max_retries(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.INFO, logger="workato_ipywidget.api")
-    limits = RateLimits(list_connections=1, window=60)
-    with (
-        Sandbox(rate_limits=limits) as server,
-        EmbeddedApi(
-            server.api_token, base_url=server.base_url, max_retries=2, max_retry_wait=0
-        ) as api,
-    ):
-        api.connections("acme")
-        with pytest.raises(RateLimitError) as caught:
-            api.connections("acme")
-
-    assert caught.value.status == 429
-    assert caught.value.retry_after is not None
-    assert 1 <= caught.value.retry_after <= 60
-    assert sum("answered 429; retry" in r.getMessage() for r in caplog.records) == 2
-    assert server.api_token not in str(caught.value)
 
 
 # token scoping, replays and redirects

@@ -2,32 +2,23 @@
 
 - `benchmarks/README.md` and `benchmarks/results.md` become `benchmarks/index.md` and
   `benchmarks/results.md`, so the benchmarks stay documented beside their code.
-- `notebooks/*.ipynb` become `examples/*.ipynb` (rendered, never executed, by mkdocs-jupyter; the
-  test suite executes them against the sandbox), and `notebooks/demo_marimo.py` a page showing it.
+- `notebooks/demo_marimo.py` becomes a page showing its code. (The `.ipynb` notebooks are linked
+  into `docs/examples/` and rendered, never executed, by mkdocs-jupyter; the test suite executes
+  them against the sandbox.)
 - `reference.md` is written from the package's public names: one mkdocstrings block per public
   name, grouped by the module that defines it, so a new export is in the reference without an edit.
-- Helper pages still being written are left out of the nav (named in `PENDING`), so the site builds
-  before they land; any other missing nav entry stays an error under `--strict`.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import logging
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-log = logging.getLogger("mkdocs.hooks.site_files")
-
 ROOT = Path(__file__).resolve().parents[2]
-
-# Pages other contributors are writing; each joins the nav by itself once the file exists.
-PENDING = {"api.md", "sandbox.md", "panel.md", "health.md", "jupyterhub.md", "security.md"}
 
 COPIED = {
     "benchmarks/index.md": "benchmarks/README.md",
@@ -58,26 +49,6 @@ sandbox. Run it with `.venv/bin/marimo run notebooks/demo_marimo.py` (`marimo ed
 """
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    docs = Path(config.docs_dir)
-    config.nav = _without_pending(config.nav or [], docs)
-    return config
-
-
-def _without_pending(nav: list[Any], docs: Path) -> list[Any]:
-    kept: list[Any] = []
-    for entry in nav:
-        target = next(iter(entry.values())) if isinstance(entry, dict) else entry
-        if isinstance(target, list):
-            kept.append({next(iter(entry)): _without_pending(target, docs)})
-        elif isinstance(target, str) and target in PENDING and not (docs / target).exists():
-            log.info("%s is not written yet; left out of the nav", target)
-        else:
-            kept.append(entry)
-    return kept
-
-
-@event_priority(100)  # before mkdocs-jupyter turns .ipynb files into pages
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     for uri, source in COPIED.items():
         files.append(File.generated(config, uri, abs_src_path=str(ROOT / source)))
