@@ -33,7 +33,8 @@ def run(_settings: Settings) -> list[Figure]:
             met=zipped <= BUDGET_BYTES,
             why=""
             if zipped <= BUDGET_BYTES
-            else "the bundle outgrew its budget: look for a dependency bundled into js/widget.ts",
+            else "three views share one bundle (frame, panel, account health): see 'The JS bundle' "
+            "in benchmarks/README.md; also look for a dependency bundled into js/widget.ts",
         ),
     ]
 

@@ -18,9 +18,8 @@ import {
   shownText,
   type HealthRow,
 } from "./health_rules";
-import { isHello, rowsToKeep } from "./panel_rules";
-import { showChild } from "./panel";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
+import { KERNEL_WAIT_MS } from "./bridge";
+import { TableView, arrangeRows, make, showChild, type TableTimings } from "./table_view";
 
 /** Traits synced from an AccountHealth (Python -> JS; the filters go both ways). */
 export interface HealthModel {
@@ -37,12 +36,7 @@ export interface HealthModel {
   state_filter: string;
 }
 
-export interface HealthOptions {
-  kernelWaitMs: number;
-  pingMs: number;
-}
-
-const DEFAULTS: HealthOptions = { kernelWaitMs: KERNEL_WAIT_MS, pingMs: 20_000 };
+const DEFAULTS: TableTimings = { kernelWaitMs: KERNEL_WAIT_MS, pingMs: 20_000 };
 const SVG = "http://www.w3.org/2000/svg";
 const CHART_WIDTH = 360;
 const LABEL_WIDTH = 110;
@@ -74,7 +68,15 @@ interface Unit {
   row: HTMLTableRowElement;
   toggle: HTMLButtonElement;
   cells: HTMLTableCellElement[];
-  detail: { tr: HTMLTableRowElement; ref: string; controller: AbortController } | null;
+  detail: Detail | null;
+}
+
+/** An opened customer's row: its ConnectionsPanel, rendered into `slot` until `controller` aborts. */
+interface Detail {
+  tr: HTMLTableRowElement;
+  ref: string;
+  slot: HTMLElement;
+  controller: AbortController;
 }
 
 /** Render one account-health view. Returns its cleanup; aborting `signal` cleans up too. */
@@ -85,17 +87,12 @@ export function render(props: RenderProps<HealthModel>): () => void {
 /** render() with timings injected, so tests run deterministically. */
 export function mount(
   { model, el, signal, host }: RenderProps<HealthModel>,
-  options: HealthOptions,
+  options: TableTimings,
 ): () => void {
-  const view = makeViewId(globalThis.crypto);
-  const make = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", text = "") => {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text) node.textContent = text;
-    return node;
-  };
+  const life = new TableView(model, options, () => paint());
+  const { kernel, send, listening } = life;
   const container = make("div", "workato-health");
-  container.dataset.view = view;
+  container.dataset.view = life.id;
   const style = make("style");
   style.textContent = CSS;
 
@@ -109,7 +106,6 @@ export function mount(
   const progressLine = make("span", "workato-health-progress-text");
   const stop = make("button", "workato-health-stop", "Stop");
   const again = make("button", "workato-health-scan", "Scan");
-  stop.type = again.type = "button";
   bar.append(title, track, progressLine, stop, again);
 
   const chart = document.createElementNS(SVG, "svg");
@@ -136,11 +132,8 @@ export function mount(
   el.append(container);
 
   const units = new Map<string, Unit>();
-  const kernel = new KernelWait(options.kernelWaitMs, () => paint());
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
   let columns: string[] = [];
   let withRecipes = false;
-  const send = (content: object) => safeSend(model, { ...content, view });
 
   function header(recipes: boolean): void {
     const wanted = ["Customer", "External id", "State", "Connected", "Failed", "Lost",
@@ -158,7 +151,6 @@ export function mount(
     tr.dataset.id = row.id;
     const cells = columns.map(() => tr.insertCell());
     const toggle = make("button", "workato-health-toggle");
-    toggle.type = "button";
     cells[0].append(toggle);
     cells.slice(3, columns.length - 1).forEach((cell) => (cell.className = "n"));
     cells[columns.length - 1].className = "workato-health-problem";
@@ -271,39 +263,12 @@ export function mount(
       if (ref !== undefined && !unit.detail) unit.detail = open(row.id, ref);
       fill_(unit, row, ref !== undefined);
     }
-    arrange(rows.map((row) => row.id));
+    arrangeRows(body, rows.map((row) => row.id), units, showAgain);
     table.style.display = rows.length ? "" : "none";
     const matching = Number(model.get("matching")) || 0;
     note.textContent = shownText(rows.length, matching, progress.read, Boolean(text || state));
     const error = model.get("error");
     setMessage(error ?? "", error ? "error" : "none");
-  }
-
-  /** Insert `node` right before `next` (the end for null), unless it is there already. */
-  function place(node: Node, next: Node | null): void {
-    if (node.parentNode !== body || node.nextSibling !== next) body.insertBefore(node, next);
-  }
-
-  /** Put the rows in `order`, moving as few opened ones as possible (each move reloads the
-   *  iframes of the panel under it): the rest move around them, as in panel.ts. */
-  function arrange(order: string[]): void {
-    const index = new Map(order.map((id, i) => [id, i]));
-    const placed = [...body.querySelectorAll<HTMLElement>(":scope > tr.workato-health-detail")]
-      .map((tr) => index.get(tr.dataset.id ?? ""))
-      .filter((i): i is number => i !== undefined);
-    const keep = rowsToKeep(placed, order.flatMap((id, i) => (units.get(id)?.detail ? [i] : [])));
-    let anchor: Node | null = null;
-    for (let i = order.length - 1; i >= 0; i--) {
-      const unit = units.get(order[i])!;
-      const detail = unit.detail;
-      if (detail && keep.has(i)) {
-        if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
-      } else {
-        if (detail) place(detail.tr, anchor);
-        place(unit.row, detail ? detail.tr : anchor);
-      }
-      anchor = unit.row;
-    }
   }
 
   function setMessage(text: string, kind: string): void {
@@ -312,7 +277,18 @@ export function mount(
     message.dataset.kind = kind;
   }
 
-  function open(id: string, ref: string): Unit["detail"] {
+  const showPanel = (ref: string, slot: HTMLElement, until: AbortSignal) =>
+    showChild(host, ref, slot, until, "this customer's connections", "health.panels[id]");
+
+  /** A moved opened row renders its panel again: the iframes in it reloaded with spent tokens. */
+  function showAgain(detail: Detail): void {
+    detail.controller.abort();
+    detail.slot.replaceChildren();
+    detail.controller = new AbortController();
+    showPanel(detail.ref, detail.slot, detail.controller.signal);
+  }
+
+  function open(id: string, ref: string): Detail {
     const tr = make("tr", "workato-health-detail");
     tr.dataset.id = id;
     const cell = tr.insertCell();
@@ -320,8 +296,8 @@ export function mount(
     const slot = make("div", "workato-health-panel");
     cell.append(slot);
     const controller = new AbortController();
-    showChild(host, ref, slot, controller.signal, "this customer's connections", "health.panels[id]");
-    return { tr, ref, controller };
+    showPanel(ref, slot, controller.signal);
+    return { tr, ref, slot, controller };
   }
 
   function onClick(event: MouseEvent): void {
@@ -329,28 +305,6 @@ export function mount(
     if (!tr || tr.parentNode !== body) return;
     const unit = units.get(tr.dataset.id ?? "");
     if (unit) send({ kind: unit.detail ? "collapse" : "expand", id: tr.dataset.id });
-  }
-
-  function onCustom(content: unknown): void {
-    if (!isHello(content, view)) return;
-    kernel.answered();
-    paint();
-  }
-
-  const local = new AbortController();
-  const listening = local.signal;
-  function cleanup(): void {
-    if (local.signal.aborted) return;
-    local.abort();
-    send({ kind: "gone" });
-    model.off("msg:custom", onCustom);
-    for (const name of WATCHED) model.off(`change:${name}`, paint);
-    kernel.dispose();
-    unwatchKernel();
-    clearInterval(pingTimer);
-    for (const unit of units.values()) drop(unit);
-    units.clear();
-    container.remove();
   }
 
   body.addEventListener("click", onClick, { signal: listening });
@@ -372,26 +326,9 @@ export function mount(
   );
   stop.addEventListener("click", () => send({ kind: "stop" }), { signal: listening });
   again.addEventListener("click", () => send({ kind: "scan" }), { signal: listening });
-  signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
-  model.on("msg:custom", onCustom);
-  for (const name of WATCHED) model.on(`change:${name}`, paint);
-  // A restarted or dead kernel: the view says it needs one instead of showing stale rows.
-  const unwatchKernel = watchKernel(model, (gone) => {
-    if (gone) {
-      kernel.lost();
-    } else if (kernel.hasAnswered) {
-      kernel.probe();
-      send({ kind: "ready" }); // a live kernel answers with a hello
-    }
+  return life.start(signal, WATCHED, () => {
+    for (const unit of units.values()) drop(unit);
+    units.clear();
+    container.remove();
   });
-  paint();
-
-  if (signal?.aborted) {
-    cleanup();
-  } else {
-    kernel.start();
-    pingTimer = setInterval(() => send({ kind: "seen" }), options.pingMs);
-    send({ kind: "ready" });
-  }
-  return cleanup;
 }

@@ -1,11 +1,10 @@
 // One view of a ConnectionsPanel: the table of a customer's connections, its filters, and each
 // opened row's ConnectionWidget rendered under it through anywidget's composition API (the
 // iframe logic stays in view.ts). Decisions live in panel_rules.ts; this file wires them.
-import type { Host, RenderProps } from "@anywidget/types";
+import type { RenderProps } from "@anywidget/types";
 import {
   STATUS_CHOICES,
   badge,
-  isHello,
   lastJobText,
   matches,
   noMatchText,
@@ -16,14 +15,14 @@ import {
   recipeStateText,
   recipeSummaryText,
   recipeWarning,
-  rowsToKeep,
   summary,
   whenText,
   type RecipeAction,
   type RecipeView,
   type Row,
 } from "./panel_rules";
-import { KERNEL_WAIT_MS, KernelWait, makeViewId, safeSend, watchKernel } from "./bridge";
+import { KERNEL_WAIT_MS } from "./bridge";
+import { TableView, arrangeRows, make, showChild, type TableTimings } from "./table_view";
 
 /** Traits synced from a ConnectionsPanel (Python -> JS; the filters go both ways). */
 export interface PanelModel {
@@ -41,11 +40,7 @@ export interface PanelModel {
   recipe_actions: unknown;
 }
 
-export interface PanelOptions {
-  /** How long a view waits for the kernel's `hello` before saying it needs a kernel. */
-  kernelWaitMs: number;
-  /** How often a shown view tells the kernel it is still there (for `refresh_every`). */
-  pingMs: number;
+export interface PanelOptions extends TableTimings {
   /** The clock "3 min ago" is measured against. */
   now: () => number;
 }
@@ -128,70 +123,47 @@ export function mount(
   { model, el, signal, host }: RenderProps<PanelModel>,
   options: PanelOptions,
 ): () => void {
-  const view = makeViewId(globalThis.crypto);
-  const container = document.createElement("div");
-  container.className = "workato-panel";
-  container.dataset.view = view;
-  const style = document.createElement("style");
+  // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
+  const life = new TableView(model, options, () => paint());
+  const { kernel, send, listening } = life;
+  const container = make("div", "workato-panel");
+  container.dataset.view = life.id;
+  const style = make("style");
   style.textContent = CSS;
 
-  const bar = document.createElement("div");
-  bar.className = "workato-panel-bar";
-  const title = document.createElement("span");
-  title.className = "workato-panel-title";
-  const counts = document.createElement("span");
-  counts.className = "workato-panel-summary";
-  const filter = document.createElement("input");
+  const bar = make("div", "workato-panel-bar");
+  const title = make("span", "workato-panel-title");
+  const counts = make("span", "workato-panel-summary");
+  const filter = make("input", "workato-panel-filter");
   filter.type = "search";
-  filter.className = "workato-panel-filter";
   filter.placeholder = "Filter by name or provider";
   filter.setAttribute("aria-label", "Filter connections by name or provider");
-  const statusFilter = document.createElement("select");
-  statusFilter.className = "workato-panel-status-filter";
+  const statusFilter = make("select", "workato-panel-status-filter");
   statusFilter.setAttribute("aria-label", "Show connections with this status");
   for (const choice of STATUS_CHOICES) statusFilter.add(new Option(choice.label, choice.value));
-  const refresh = document.createElement("button");
-  refresh.type = "button";
-  refresh.className = "workato-panel-refresh";
-  refresh.textContent = "Refresh";
+  const refresh = make("button", "workato-panel-refresh", "Refresh");
   bar.append(title, counts, filter, statusFilter, refresh);
 
-  const message = document.createElement("div");
-  message.className = "workato-panel-message";
+  const message = make("div", "workato-panel-message");
   message.setAttribute("role", "status");
   message.setAttribute("aria-live", "polite");
 
-  const table = document.createElement("table");
-  table.className = "workato-panel-table";
+  const table = make("table", "workato-panel-table");
   const head = table.createTHead().insertRow();
-  for (const name of COLUMNS) {
-    const th = document.createElement("th");
-    th.textContent = name;
-    head.append(th);
-  }
+  for (const name of COLUMNS) head.append(make("th", "", name));
   const body = table.createTBody();
   container.append(style, bar, message, table);
   el.append(container);
 
   const units = new Map<number, Unit>();
   const confirming = new Set<number>(); // recipes whose Start waits for Confirm, in this view
-  // The kernel answers `ready` with a `hello`; until then no saved row is shown as live.
-  const kernel = new KernelWait(options.kernelWaitMs, () => paint());
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
-
-  const send = (content: object) => safeSend(model, { ...content, view });
-
   function makeUnit(row: Row): Unit {
-    const tr = document.createElement("tr");
-    tr.className = "workato-panel-row";
+    const tr = make("tr", "workato-panel-row");
     tr.dataset.id = String(row.id);
     const cells = COLUMNS.map(() => tr.insertCell());
-    const toggle = document.createElement("button");
-    toggle.type = "button";
-    toggle.className = "workato-panel-toggle";
+    const toggle = make("button", "workato-panel-toggle");
     cells[0].append(toggle);
-    const chip = document.createElement("span");
-    chip.className = "workato-badge";
+    const chip = make("span", "workato-badge");
     cells[2].append(chip);
     cells[ERROR].className = "workato-panel-error-text";
     cells[RECIPES].className = "workato-panel-recipes-cell";
@@ -211,8 +183,7 @@ export function mount(
     unit.cells[RECIPES].textContent = recipeSummaryText(row.recipes, options.now());
     const warning = recipeWarning(row.recipes);
     if (warning) {
-      const note = document.createElement("span");
-      note.className = "workato-panel-warning";
+      const note = make("span", "workato-panel-warning");
       note.textContent = warning;
       unit.cells[RECIPES].append(note);
     }
@@ -223,33 +194,26 @@ export function mount(
     if (unit.detail) unit.detail.tr.style.display = shown ? "" : "none";
   }
 
+  const showWidget = (ref: string, slot: HTMLElement, until: AbortSignal) =>
+    showChild(host, ref, slot, until, "this connection", "panel.widgets[id]");
+
   function open(id: number, ref: string): Detail {
-    const tr = document.createElement("tr");
-    tr.className = "workato-panel-detail";
+    const tr = make("tr", "workato-panel-detail");
     tr.dataset.id = String(id);
     const cell = tr.insertCell();
     cell.colSpan = COLUMNS.length;
-    const slot = document.createElement("div");
-    slot.className = "workato-panel-widget";
-    const recipes = document.createElement("ul");
-    recipes.className = "workato-panel-recipes";
+    const slot = make("div", "workato-panel-widget");
+    const recipes = make("ul", "workato-panel-recipes");
     recipes.setAttribute("aria-label", "Recipes using this connection");
     cell.append(slot, recipes);
     const controller = new AbortController();
-    showChild(host, ref, slot, controller.signal);
+    showWidget(ref, slot, controller.signal);
     return { tr, ref, controller, slot, recipes };
   }
 
   function shut(detail: Detail): void {
     detail.controller.abort(); // the child view cleans up (and unloads its iframe)
     detail.tr.remove();
-  }
-
-  /** Insert `node` right before `next` (the end for null), unless it is there already. */
-  function placeBefore(node: Node, next: Node | null): boolean {
-    if (node.parentNode === body && node.nextSibling === next) return false;
-    body.insertBefore(node, next);
-    return true;
   }
 
   /**
@@ -260,42 +224,18 @@ export function mount(
     detail.controller.abort();
     detail.slot.replaceChildren();
     detail.controller = new AbortController();
-    showChild(host, detail.ref, detail.slot, detail.controller.signal);
-  }
-
-  /** Put units in `order` moving as few opened rows as possible (each move reloads an iframe). */
-  function arrange(order: number[]): void {
-    const placed = [...body.children]
-      .filter((node) => node.classList.contains("workato-panel-detail"))
-      .map((node) => Number((node as HTMLElement).dataset.id));
-    const keep = rowsToKeep(placed, order.filter((id) => units.get(id)?.detail));
-    let anchor: Node | null = null;
-    for (let i = order.length - 1; i >= 0; i--) {
-      const unit = units.get(order[i])!;
-      const detail = unit.detail;
-      if (detail && keep.has(order[i])) {
-        if (detail.tr.previousSibling !== unit.row) body.insertBefore(unit.row, detail.tr);
-      } else {
-        const wasPlaced = detail !== null && detail.tr.parentNode === body;
-        if (detail && placeBefore(detail.tr, anchor) && wasPlaced) rerender(detail);
-        placeBefore(unit.row, detail ? detail.tr : anchor);
-      }
-      anchor = unit.row;
-    }
+    showWidget(detail.ref, detail.slot, detail.controller.signal);
   }
 
   /** An opened row's recipes, under its widget: state, last job, and Start for a stopped one. */
   function fillRecipes(detail: Detail, recipes: RecipeView[], actions: Map<number, RecipeAction>) {
     detail.recipes.replaceChildren();
     for (const recipe of recipes) {
-      const item = document.createElement("li");
-      item.className = "workato-panel-recipe";
+      const item = make("li", "workato-panel-recipe");
       item.dataset.recipe = String(recipe.id);
-      const name = document.createElement("span");
-      name.className = "workato-panel-recipe-name";
+      const name = make("span", "workato-panel-recipe-name");
       name.textContent = recipe.name;
-      const state = document.createElement("span");
-      state.className = "workato-panel-recipe-state";
+      const state = make("span", "workato-panel-recipe-state");
       state.dataset.running = String(recipe.running);
       state.textContent = recipeStateText(recipe);
       item.append(name, state);
@@ -304,8 +244,7 @@ export function mount(
         item.append(...startControls(recipe));
       }
       if (action) {
-        const said = document.createElement("span");
-        said.className = "workato-panel-recipe-message workato-panel-recipe-action";
+        const said = make("span", "workato-panel-recipe-message workato-panel-recipe-action");
         said.dataset.kind = action.state;
         said.textContent =
           action.state === "starting"
@@ -319,8 +258,7 @@ export function mount(
       }
       const job = lastJobText(recipe, options.now());
       if (job) {
-        const line = document.createElement("span");
-        line.className = "workato-panel-recipe-job";
+        const line = make("span", "workato-panel-recipe-job");
         line.dataset.failed = String(recipe.last_job?.failed === true);
         line.textContent = job;
         item.append(line);
@@ -333,10 +271,7 @@ export function mount(
   /** Start, then "Start <name>? Confirm / Cancel": a recipe starts only on purpose. */
   function startControls(recipe: RecipeView): HTMLElement[] {
     const button = (text: string, kind: string, onClick: () => void) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = `workato-panel-recipe-action workato-panel-recipe-${kind}`;
-      b.textContent = text;
+      const b = make("button", `workato-panel-recipe-action workato-panel-recipe-${kind}`, text);
       b.addEventListener(
         "click",
         (event) => {
@@ -355,8 +290,7 @@ export function mount(
         }),
       ];
     }
-    const ask = document.createElement("span");
-    ask.className = "workato-panel-recipe-action";
+    const ask = make("span", "workato-panel-recipe-action");
     ask.textContent = `Start “${recipe.name}”?`;
     return [
       ask,
@@ -411,7 +345,7 @@ export function mount(
       if (visible) shown++;
       fill(unit, row, ref !== undefined, visible);
     }
-    arrange(rows.map((row) => row.id));
+    arrangeRows(body, rows.map((row) => row.id), units, rerender);
     table.style.display = rows.length ? "" : "none";
     counts.textContent = rows.length ? summary(rows) : "";
     const error = model.get("error");
@@ -451,82 +385,13 @@ export function mount(
     send({ kind: "refresh" });
   }
 
-  function onCustom(content: unknown): void {
-    if (!isHello(content, view)) return;
-    kernel.answered();
-    paint();
-  }
-
-  // Every DOM listener goes with `listening`, aborted by our cleanup, which render's signal runs.
-  // (Not AbortSignal.any: Safari before 17.4 and Firefox before 124 lack it.)
-  const local = new AbortController();
-  const listening = local.signal;
-  function cleanup(): void {
-    if (local.signal.aborted) return;
-    local.abort();
-    send({ kind: "gone" });
-    model.off("msg:custom", onCustom);
-    for (const name of WATCHED) model.off(`change:${name}`, paint);
-    kernel.dispose();
-    unwatchKernel();
-    clearInterval(pingTimer);
-    for (const unit of units.values()) if (unit.detail) shut(unit.detail);
-    units.clear();
-    container.remove();
-  }
-
   body.addEventListener("click", onClick, { signal: listening });
   filter.addEventListener("input", onFilter, { signal: listening });
   statusFilter.addEventListener("change", onStatusFilter, { signal: listening });
   refresh.addEventListener("click", onRefresh, { signal: listening });
-  signal?.addEventListener("abort", cleanup, { once: true, signal: local.signal });
-  model.on("msg:custom", onCustom);
-  for (const name of WATCHED) model.on(`change:${name}`, paint);
-  // A restarted or dead kernel: the panel says it needs one instead of showing stale rows.
-  const unwatchKernel = watchKernel(model, (gone) => {
-    if (gone) {
-      kernel.lost();
-    } else if (kernel.hasAnswered) {
-      kernel.probe();
-      send({ kind: "ready" }); // a live kernel answers with a hello
-    }
+  return life.start(signal, WATCHED, () => {
+    for (const unit of units.values()) if (unit.detail) shut(unit.detail);
+    units.clear();
+    container.remove();
   });
-  paint();
-
-  if (signal?.aborted) {
-    cleanup(); // aborted before render: no abort event will come
-  } else {
-    kernel.start();
-    pingTimer = setInterval(() => send({ kind: "seen" }), options.pingMs);
-    send({ kind: "ready" });
-  }
-  return cleanup;
-}
-
-/** Render an opened row's child widget (`what`, e.g. a ConnectionWidget) into `slot` until
- *  `signal` aborts; `instead` says what to display where the host API is missing. */
-export function showChild(
-  host: Host | undefined,
-  ref: string,
-  slot: HTMLElement,
-  signal: AbortSignal,
-  what = "this connection",
-  instead = "panel.widgets[id]",
-): void {
-  const fail = (why: string) => {
-    if (signal.aborted) return;
-    slot.textContent = `Could not show ${what}: ${why}`;
-    slot.dataset.failed = "true";
-  };
-  if (typeof host?.getWidget !== "function") {
-    fail(
-      "this frontend cannot render a widget inside another (anywidget's host API is missing); " +
-        `display ${instead} in a cell of its own instead`,
-    );
-    return;
-  }
-  Promise.resolve()
-    .then(() => host.getWidget(ref))
-    .then((child) => (signal.aborted ? undefined : child.render({ el: slot, signal })))
-    .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
 }

@@ -310,7 +310,7 @@ export function isHello(content: unknown, view: string): boolean {
  * Moving an element that holds an iframe reloads the iframe, so the view moves every other row
  * around these instead.
  */
-export function rowsToKeep(current: readonly number[], desired: readonly number[]): Set<number> {
+export function rowsToKeep<K>(current: readonly K[], desired: readonly K[]): Set<K> {
   const position = new Map(current.map((id, index) => [id, index]));
   const sequence = desired.filter((id) => position.has(id));
   // Longest increasing subsequence of positions, O(n log n), with back links to rebuild it.
@@ -328,7 +328,7 @@ export function rowsToKeep(current: readonly number[], desired: readonly number[
     if (low > 0) previous[i] = tails[low - 1];
     tails[low] = i;
   });
-  const keep = new Set<number>();
+  const keep = new Set<K>();
   for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = previous[i]) {
     keep.add(sequence[i]);
   }

@@ -18,6 +18,7 @@ import pytest
 from workato_ipywidget import (
     ApiConnectionError,
     ApiError,
+    AsyncEmbeddedApi,
     AuthenticationError,
     Connection,
     Customer,
@@ -90,6 +91,18 @@ def test_data_center_picks_workatos_api_host() -> None:
     assert (us.base_url, us.data_center) == ("https://www.workato.com", DataCenter.US)
     assert (eu.base_url, eu.data_center) == ("https://app.eu.workato.com", DataCenter.EU)
     assert (custom.base_url, custom.data_center) == ("https://workato.example.com", None)
+
+
+@pytest.mark.parametrize("client", [EmbeddedApi, AsyncEmbeddedApi])
+@pytest.mark.parametrize("center", ["us", "eu", DataCenter.US])
+def test_data_center_and_base_url_together_are_refused_as_widgets_refuse_them(
+    client: type[EmbeddedApi] | type[AsyncEmbeddedApi], center: str | DataCenter
+) -> None:
+    with pytest.raises(ValueError, match="pass data_center= or base_url=, not both") as caught:
+        client("t0ken", data_center=center, base_url="https://workato.example.com")
+
+    assert "base_url='https://workato.example.com'" in str(caught.value)
+    assert "t0ken" not in str(caught.value)
 
 
 def test_wrong_token_raises_an_authentication_error_without_the_token(sandbox: Sandbox) -> None:

@@ -324,6 +324,34 @@ def test_a_failed_authorization_in_the_iframe_fails_its_row(panel: ConnectionsPa
     assert ids(panel.connections)[:2] == [HUBSPOT, JIRA]  # failed first, by name
 
 
+def test_a_lost_connections_page_restating_the_loss_keeps_its_row_lost(
+    panel: ConnectionsPanel,
+) -> None:
+    changes: list[tuple[Connection, Connection]] = []
+    panel.on_change(lambda old, new: changes.append((old, new)))
+    widget = panel.expand(SLACK)
+    shown = next(r for r in panel.rows if r["id"] == SLACK)["error"]
+
+    # What the connection page posts on load (the sandbox's does): its state, with the loss.
+    page = post_status(widget, connected=False, error=shown)
+    page.post({"type": "error", "payload": {"type": "lost", "message": shown}})
+
+    row = next(r for r in panel.rows if r["id"] == SLACK)
+    assert (row["status"], row["error"]) == ("lost", shown)
+    assert changes == []
+
+    page.post(
+        {
+            "type": "connectionStatusChange",
+            "payload": {"id": SLACK, "connected": False, "error": "Slack refused the grant"},
+        }
+    )  # a reconnect that failed: news, so the row fails
+
+    row = next(r for r in panel.rows if r["id"] == SLACK)
+    assert (row["status"], row["error"]) == ("failed", "Slack refused the grant")
+    assert [(old.id, new.authorization_status) for old, new in changes] == [(SLACK, "failed")]
+
+
 def test_not_connected_from_the_iframe_keeps_a_failed_rows_reason(panel: ConnectionsPanel) -> None:
     widget = panel.expand(JIRA)
 

@@ -32,7 +32,7 @@ from . import calls
 from .api_secret import Hidden, TokenScrubber, install_log_filter, token_problem
 from .calls import Answer, Call, Plan, check_customer_id
 from .checks import check_seconds, check_whole_number
-from .endpoints import DataCenter, api_base_url, resolve_data_center
+from .endpoints import DataCenter, api_base_url, one_host, resolve_data_center
 from .errors import ApiConnectionError, ApiError
 from .protocol import MAX_ERROR_TEXT, clean_text
 from .rate_limits import ApiStats, Pacer, RateLimits, Slot
@@ -93,7 +93,7 @@ class _Client:
         self,
         api_token: str,
         *,
-        data_center: DataCenter | str | None = "us",
+        data_center: DataCenter | str | None = None,
         base_url: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 3,
@@ -109,8 +109,9 @@ class _Client:
             raise problem or ValueError("api_token")
         self._scrubber = scrubber
         install_log_filter(scrubber)
-        self._base_url = api_base_url(data_center, base_url)
-        self._data_center = None if base_url is not None else resolve_data_center(data_center)
+        center = one_host(data_center, base_url)
+        self._base_url = api_base_url(center, base_url)
+        self._data_center = None if base_url is not None else resolve_data_center(center)
         self._timeout = check_seconds("timeout", timeout)
         self._max_retries = check_whole_number("max_retries", max_retries, minimum=0)
         self._max_retry_wait = check_seconds("max_retry_wait", max_retry_wait, zero=True)
@@ -382,9 +383,10 @@ class EmbeddedApi(_Client):
 
     Args:
         api_token: an Embedded API client's token (Workspace admin > API clients).
-        data_center: Workato's data center, which picks the API host (US:
-            ``https://www.workato.com``).
-        base_url: a custom API origin instead (https, or http on loopback for the sandbox).
+        data_center: Workato's data center, which picks the API host; None (and no
+            `base_url`): the US, ``https://www.workato.com``.
+        base_url: a custom API origin instead (https, or http on loopback for the sandbox);
+            not together with `data_center`.
         timeout: seconds to wait for each answer.
         max_retries: how often a 429 is retried (after Workato's ``Retry-After``) before
             `RateLimitError` is raised.
@@ -394,7 +396,8 @@ class EmbeddedApi(_Client):
 
     Raises:
         TypeError: an argument of the wrong type (the token is never echoed).
-        ValueError: a malformed token, data center, URL or number.
+        ValueError: a malformed token, data center, URL or number, or both `data_center`
+            and `base_url`.
     """
 
     _http: httpx.Client
@@ -478,8 +481,10 @@ class AsyncEmbeddedApi(_Client):
 
     Args:
         api_token: an Embedded API client's token (Workspace admin > API clients).
-        data_center: Workato's data center, which picks the API host.
-        base_url: a custom API origin instead (https, or http on loopback for the sandbox).
+        data_center: Workato's data center, which picks the API host; None (and no
+            `base_url`): the US.
+        base_url: a custom API origin instead (https, or http on loopback for the sandbox);
+            not together with `data_center`.
         timeout: seconds to wait for each answer.
         max_retries: how often a 429 is retried before `RateLimitError` is raised.
         max_retry_wait: the longest single wait for a 429, in seconds.
@@ -488,7 +493,8 @@ class AsyncEmbeddedApi(_Client):
 
     Raises:
         TypeError: an argument of the wrong type (the token is never echoed).
-        ValueError: a malformed token, data center, URL or number.
+        ValueError: a malformed token, data center, URL or number, or both `data_center`
+            and `base_url`.
     """
 
     _http: httpx.AsyncClient

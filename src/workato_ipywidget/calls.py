@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from .checks import check_whole_number
+from .checks import check_whole_number, check_workato_id
 from .endpoints import validate_connection_id
 from .errors import ApiError, AuthenticationError, NotFoundError, RateLimitError, RecipeStartError
 from .protocol import MAX_ERROR_TEXT, clean_text
@@ -292,24 +292,11 @@ def check_customer_id(customer_id: object) -> None:
     customer_segment(customer_id)  # type: ignore[arg-type]
 
 
-def _positive(value: object, name: str) -> int:
-    """A positive Workato id (int, or a string of digits)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"{name} must be a positive int, not {json_kind(value)}")
-    if isinstance(value, str):
-        if not value.isascii() or not value.isdigit():
-            raise ValueError(f"{name} {value[:60]!r} is not a positive whole number")
-        value = int(value)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive Workato id, got {value}")
-    return value
-
-
 def _job_segment(job_id: object) -> str:
     if isinstance(job_id, bool) or not isinstance(job_id, int | str):
         raise TypeError(f"job_id must be Workato's job handle (a str), not {json_kind(job_id)}")
     if isinstance(job_id, int):
-        return str(_positive(job_id, "job_id"))
+        return str(check_workato_id("job_id", job_id))
     if not _JOB_ID.fullmatch(job_id):
         raise ValueError(
             f"job_id {job_id[:60]!r} is not a Workato job handle (letters, digits, '-' and '_', "
@@ -327,7 +314,7 @@ def _connection_path(customer_id: IdLike, connection_id: int | str) -> str:
 
 
 def _recipe_path(customer_id: IdLike, recipe_id: int | str) -> str:
-    return f"{_customer_path(customer_id)}/recipes/{_positive(recipe_id, 'recipe_id')}"
+    return f"{_customer_path(customer_id)}/recipes/{check_workato_id('recipe_id', recipe_id)}"
 
 
 def _text(value: object, name: str) -> str:
@@ -655,7 +642,7 @@ def recipes(
     if adapter_names_all is not None:
         params.append(("adapter_names_all", _names(adapter_names_all, "adapter_names_all")))
     if since_id is not None:
-        params.append(("since_id", str(_positive(since_id, "since_id"))))
+        params.append(("since_id", str(check_workato_id("since_id", since_id))))
     if stopped_after is not None:
         params.append(("stopped_after", _moment(stopped_after, "stopped_after")))
     call = Call("GET", f"{_customer_path(customer_id)}/recipes", "list_recipes", tuple(params))
@@ -701,7 +688,7 @@ def start_recipe(customer_id: IdLike, recipe_id: int | str) -> Plan[None]:
     Raises:
         RecipeStartError: Workato refused (a connection not authorized, a config or code error).
     """
-    number = _positive(recipe_id, "recipe_id")
+    number = check_workato_id("recipe_id", recipe_id)
     path = f"{_recipe_path(customer_id, number)}/start"
 
     def refused(status: int, message: str, body: Any) -> ApiError | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["check_seconds", "check_whole_number"]
+__all__ = ["check_seconds", "check_whole_number", "check_workato_id"]
 
 
 def check_seconds(
@@ -57,4 +57,37 @@ def check_whole_number(name: str, value: object, *, minimum: int = 1, off: str =
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}{off}, got {value!r}")
+    return value
+
+
+def check_workato_id(name: str, value: object) -> int:
+    """A Workato id (a connection's, a recipe's): a positive int, or the string of its digits.
+
+    Args:
+        name: the id as the message names it, e.g. "the connection id" or "recipe_id".
+        value: what was given.
+
+    Returns:
+        The id as an int.
+
+    Raises:
+        TypeError: `value` is neither an int nor a str (a bool is neither).
+        ValueError: a str that is not ASCII digits, or an id that is not positive.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(
+            f"{name} must be a positive int or a string of digits, not {type(value).__name__}"
+        )
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError(
+                f"{name} {value[:60]!r} is not a string of digits; expected the positive number "
+                "Workato shows for it, e.g. 12345"
+            )
+        value = int(value)
+    if value <= 0:
+        raise ValueError(
+            f"{name} must be positive, got {value}; expected the number Workato shows for it, "
+            "e.g. 12345"
+        )
     return value

@@ -301,7 +301,7 @@ def _read_api(
         )
     message = ""
     try:
-        with EmbeddedApi(token, data_center=data_center or "us", base_url=base_url) as api:
+        with EmbeddedApi(token, data_center=data_center, base_url=base_url) as api:
             return read(api)
     except (ValueError, TypeError) as exc:
         message = _one_line(str(exc))

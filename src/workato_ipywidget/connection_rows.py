@@ -163,11 +163,25 @@ def row_of(record: Connection) -> dict[str, Any]:
     }
 
 
+def restates(record: Connection, error: str) -> bool:
+    """Whether an iframe's `error` is what the record already says: its problem text as the row
+    shows it, or a text naming the reason it was lost."""
+    shown = problem_text(record)
+    if shown is not None and protocol.clean_text(error, protocol.MAX_ERROR_TEXT) == shown:
+        return True
+    reason = record.connection_lost_reason
+    return classify(record) == "lost" and reason is not None and reason != "" and reason in error
+
+
 def merged(record: Connection, event: protocol.ConnectionStatusChange) -> Connection:
     """A row's record after its iframe reported `event`: Workato's status fields as the API will
     report them once it catches up. The times stay Workato's: a time only Workato knows (when it
-    authorized or failed) is None until an API read brings it, never the moment we heard."""
-    if event.error:
+    authorized or failed) is None until an API read brings it, never the moment we heard.
+
+    A page states its connection's error when it loads: an error the row already shows (a lost
+    connection's "Connection lost: ...", a failed one's text) is that state restated, not a new
+    failure, so only another error fails the row (e.g. a reconnect Workato refused)."""
+    if event.error and not restates(record, event.error):
         return dataclasses.replace(
             record,
             authorization_status="failed",

@@ -12,7 +12,8 @@ import re
 import urllib.parse
 from collections.abc import Iterable
 
-from .redaction import redact
+from .checks import check_workato_id
+from .redaction import percent_decoded, redact
 
 __all__ = [
     "DataCenter",
@@ -20,6 +21,7 @@ __all__ = [
     "connection_url",
     "frontend_of",
     "normalize_origin",
+    "one_host",
     "origin_of",
     "page_url",
     "resolve_base_url",
@@ -35,7 +37,6 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
-_DIGITS = re.compile(r"[0-9]+")
 # Whitespace, control characters and backslashes: browsers and urllib disagree about them.
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _TOKEN_PARAM = re.compile(r"workato_dl_token", re.IGNORECASE)
@@ -136,6 +137,28 @@ def api_base_url(data_center: DataCenter | str | None = "us", base_url: str | No
     if base_url is not None:
         return _validate_base_url(base_url)
     return resolve_data_center(data_center).api_url
+
+
+def one_host(data_center: DataCenter | str | None, base_url: str | None) -> DataCenter | str | None:
+    """The data center a widget or client uses: "us" when given neither, None with a base_url.
+
+    Args:
+        data_center: the data center asked for, or None.
+        base_url: the custom origin asked for, or None.
+
+    Returns:
+        The data center to resolve (None when `base_url` names the host).
+
+    Raises:
+        ValueError: both were given; they would name two hosts.
+    """
+    if data_center is not None and base_url is not None:
+        raise ValueError(
+            f"pass data_center= or base_url=, not both (got data_center={str(data_center)!r} "
+            f"and base_url={base_url!r}): base_url= names the host itself, data_center= "
+            "picks Workato's host for that data center"
+        )
+    return "us" if base_url is None and data_center is None else data_center
 
 
 def resolve_data_center(data_center: DataCenter | str | None) -> DataCenter:
@@ -258,24 +281,12 @@ def workato_path(url: object) -> str | None:
     query = urllib.parse.urlencode(kept, quote_via=urllib.parse.quote)
     path = _revealed(path, quoted=True)
     where = f"{path}?{query}" if query else path
-    if redact(_fully_decoded(where)) != _fully_decoded(where):
+    if redact(percent_decoded(where)) != percent_decoded(where):
         return None  # a secret that survived every step above: keep nothing of this URL
     try:
         return validate_page_path(where)  # e.g. a token parameter written into the path itself
     except ValueError:
         return None
-
-
-_DECODINGS = 4
-"""How many times `workato_path` percent-decodes a part to look for a secret in it."""
-
-
-def _fully_decoded(text: str) -> str:
-    for _ in range(_DECODINGS):
-        text, before = urllib.parse.unquote(text), text
-        if text == before:
-            break
-    return text
 
 
 def _revealed(text: str, *, quoted: bool = False) -> str:
@@ -285,7 +296,7 @@ def _revealed(text: str, *, quoted: bool = False) -> str:
     ``%65%79%4A...`` into a token, so what decoding makes is redacted too. A `quoted` part (the
     path, still percent-encoded) comes back encoded again.
     """
-    plain = _fully_decoded(text)
+    plain = percent_decoded(text)
     cleaned = redact(plain)
     if cleaned == plain:
         return text
@@ -462,24 +473,7 @@ def _is_loopback(host: str) -> bool:
 
 def validate_connection_id(connection_id: int | str) -> int:
     """Return a Workato connection id (a positive int, or a string of digits) as an int."""
-    if isinstance(connection_id, bool) or not isinstance(connection_id, (int, str)):
-        raise TypeError(
-            "the connection id must be a positive int or a string of digits, not "
-            f"{type(connection_id).__name__}"
-        )
-    if isinstance(connection_id, str):
-        if not _DIGITS.fullmatch(connection_id):
-            raise ValueError(
-                f"the connection id {connection_id!r} is not a string of digits; expected the "
-                "positive number Workato shows for the connection, e.g. 12345"
-            )
-        connection_id = int(connection_id)
-    if connection_id <= 0:
-        raise ValueError(
-            f"the connection id must be positive, got {connection_id}; expected the number "
-            "Workato shows for the connection, e.g. 12345"
-        )
-    return connection_id
+    return check_workato_id("the connection id", connection_id)
 
 
 def _quoted_token(token: str) -> str:

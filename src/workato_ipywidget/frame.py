@@ -151,13 +151,7 @@ class WorkatoFrame(anywidget.AnyWidget):
         self._mint = token_source(
             type(self).__name__, signer, customer_id, user_id, token_provider, token
         )
-        if data_center is not None and base_url is not None:
-            raise ValueError(
-                f"pass data_center= or base_url=, not both (got data_center={str(data_center)!r} "
-                f"and base_url={base_url!r}): base_url= names the host itself, data_center= "
-                "picks Workato's host for that data center"
-            )
-        center = "us" if data_center is None and base_url is None else data_center
+        center = endpoints.one_host(data_center, base_url)
         self._base_url = endpoints.resolve_base_url(center, base_url)
         self._trusted = endpoints.trusted_origins(center, base_url, trusted_origins)
         self._chosen_by = (  # what picked the host, for the silent-iframe diagnosis

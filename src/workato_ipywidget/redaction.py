@@ -21,7 +21,7 @@ import time
 import urllib.parse
 from collections import OrderedDict
 
-__all__ = ["MIN_RUN", "REDACTED", "forget_all", "redact", "remember"]
+__all__ = ["MIN_RUN", "REDACTED", "forget_all", "percent_decoded", "redact", "remember"]
 
 REDACTED = "[redacted]"
 MIN_RUN = 24
@@ -171,7 +171,7 @@ def redact(text: str) -> str:
     cleaned = _redact_plain(text)
     if "%" not in cleaned:
         return cleaned
-    plain = _decoded(cleaned)
+    plain = percent_decoded(cleaned)
     revealed = _redact_plain(plain)
     return cleaned if revealed == plain else revealed
 
@@ -179,8 +179,16 @@ def redact(text: str) -> str:
 _DECODINGS = 4
 
 
-def _decoded(text: str) -> str:
-    """`text` percent-decoded until it stops changing, at most _DECODINGS times."""
+def percent_decoded(text: str) -> str:
+    """`text` percent-decoded until it stops changing, at most four times: what `redact` looks
+    for secrets in, and what a page path is checked in before it is kept.
+
+    Args:
+        text: the text as written.
+
+    Returns:
+        The decoded text.
+    """
     for _ in range(_DECODINGS):
         text, before = urllib.parse.unquote(text), text
         if text == before:

@@ -25,14 +25,16 @@ def hub_sign(customer, *, origin=None, user_id=None, **options):
         return {"error": str(exc), "status": exc.status}
 
 def raw_post(body, token="server"):
-    """POST a body to the service as any code in the kernel could, with or without a token."""
+    """POST a body to the service as any code in the kernel could, with or without a token; a
+    str body is sent as it is, anything else as its JSON."""
     headers = {"Content-Type": "application/json"}
     if token == "server":
         token = _os.environ["JUPYTERHUB_API_TOKEN"]
     if token:
         headers["Authorization"] = "token " + token
     url = _os.environ["WORKATO_TOKEN_SERVICE_URL"] + "sign"
-    req = _request.Request(url, data=_json.dumps(body).encode(), headers=headers, method="POST")
+    data = body.encode() if isinstance(body, str) else _json.dumps(body).encode()
+    req = _request.Request(url, data=data, headers=headers, method="POST")
     try:
         with _request.urlopen(req, timeout=30) as resp:
             return {"status": resp.status, **_json.loads(resp.read())}

@@ -136,6 +136,16 @@ def test_a_claim_in_the_body_is_refused_with_400_and_no_token(
     assert audit_for(hub, event="refused", user=ALICE, reason=answer["error"])
 
 
+def test_a_body_nested_too_deeply_is_a_400_naming_it_not_a_server_error(
+    hub: HubProcess, alice: KernelProbe
+) -> None:
+    answer = alice.value("raw_post('[' * 2000 + ']' * 2000)")  # 4000 bytes: under the size cap
+
+    assert answer["status"] == 400
+    assert "nested too deeply" in answer["error"]
+    assert "token" not in answer
+
+
 @pytest.mark.parametrize("key", ["exp", "jti", "iat", "vendor_id"])
 def test_every_other_key_is_refused_with_400(hub: HubProcess, alice: KernelProbe, key: str) -> None:
     answer = alice.value(

@@ -25,6 +25,7 @@ import tornado.web
 
 from .. import protocol
 from ..endpoints import normalize_origin
+from ..json_body import BodyError, read_json_body
 from ..token import InvalidKeyError, TokenSigner, id_segment
 from .audit import AuditLog
 from .names import access_scope, role_name
@@ -226,17 +227,14 @@ def _hub_token(header: str | None) -> str | None:
     return value.strip()
 
 
+_EXPECTED_BODY = 'a small JSON object {"customer_id": ..., "origin": ...}'
+
+
 def _raw_body(data: bytes) -> Any:
-    if len(data) > _MAX_BODY:
-        raise Refusal(
-            400, f"the request body is over {_MAX_BODY} bytes; expected a small JSON object"
-        )
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise Refusal(
-            400, 'the request body is not JSON; expected {"customer_id": ..., "origin": ...}'
-        ) from None
+        return read_json_body(data, expected=_EXPECTED_BODY, limit=_MAX_BODY)
+    except BodyError as exc:
+        raise Refusal(400, str(exc)) from None
 
 
 def _checked_body(body: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ anywhere; `write_error` answers it, so there is one way to refuse.
 from __future__ import annotations
 
 import hmac
-import json
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import tornado.web
 
+from ..json_body import BodyError, read_json_body
 from ..rate_limits import Family
 from .base import BaseHandler
 from .records import StoredConnection, StoredCustomer, parse_connection_id
@@ -152,19 +152,9 @@ class ApiHandler(BaseHandler):
         if not self.request.body:
             return {}
         try:
-            data = json.loads(self.request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ApiRefusal(400, "the request body is not JSON; send a JSON object") from None
-        except RecursionError:
-            raise ApiRefusal(
-                400, "the request body is nested too deeply to read; send a flat JSON object"
-            ) from None
-        except ValueError:  # an integer beyond Python's int/str conversion limit
-            raise ApiRefusal(
-                400,
-                "the request body holds an integer of more than 4300 digits; ids are integers "
-                f"of at most {MAX_ID_DIGITS} digits",
-            ) from None
+            data = read_json_body(self.request.body, expected="a JSON object")
+        except BodyError as exc:
+            raise ApiRefusal(400, str(exc)) from None
         if not isinstance(data, dict):
             raise ApiRefusal(400, "the request body must be a JSON object")
         unknown = sorted(set(data) - allowed)

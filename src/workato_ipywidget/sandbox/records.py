@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..checks import check_workato_id
+
 
 def now() -> datetime:
     """The current time in UTC, to the millisecond, as Workato's timestamps are."""
@@ -89,15 +91,7 @@ class Refusal:
 
 def parse_connection_id(value: int | str) -> int:
     """A connection id as Workato writes it: a positive integer, or its decimal digits."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"a connection id is a positive int, got {type(value).__name__}")
-    if isinstance(value, str):
-        if not (value.isascii() and value.isdigit()):
-            raise ValueError(f"a connection id is a positive integer, got {value[:40]!r}")
-        value = int(value)
-    if value <= 0:
-        raise ValueError(f"a connection id is a positive integer, got {value}")
-    return value
+    return check_workato_id("a connection id", value)
 
 
 def provider_title(provider: str) -> str:
