@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
 from workato_ipywidget import cli
+from workato_ipywidget.cli import demo as cli_demo
 from workato_ipywidget.sandbox import Sandbox
 
 
@@ -270,9 +271,11 @@ def test_demo_voila_serves_the_dashboard_on_the_port_it_prints(
 def test_demo_voila_without_voila_says_how_to_install_it(
     exec_calls: list[tuple[list[str], Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    find_spec = cli.importlib.util.find_spec
+    find_spec = cli_demo.importlib.util.find_spec
     monkeypatch.setattr(
-        cli.importlib.util, "find_spec", lambda name: None if name == "voila" else find_spec(name)
+        cli_demo.importlib.util,
+        "find_spec",
+        lambda name: None if name == "voila" else find_spec(name),
     )
 
     result = run("demo", "--voila")
@@ -295,11 +298,11 @@ def test_demo_voila_keeps_a_given_port_and_wait(exec_calls: list[tuple[list[str]
 def test_demo_copies_the_packaged_notebook_when_not_in_a_checkout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(cli, "_CHECKOUT_DEMO", tmp_path / "absent.ipynb")
+    monkeypatch.setattr(cli_demo, "_CHECKOUT_DEMO", tmp_path / "absent.ipynb")
     packaged = tmp_path / "pkg"
     (packaged / "notebooks").mkdir(parents=True)
     (packaged / "notebooks" / "demo.ipynb").write_text("{}")
-    monkeypatch.setattr(cli.resources, "files", lambda _name: packaged)
+    monkeypatch.setattr(cli_demo.resources, "files", lambda _name: packaged)
 
     target = cli.demo_notebook(tmp_path / "work")
 
