@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from accounts import JIRA, SF, SLACK
 from fakes import FakeFrontend
@@ -62,8 +63,19 @@ def row(panel: ConnectionsPanel, connection_id: int) -> dict[str, Any]:
     return next(r for r in panel.rows if r["id"] == connection_id)
 
 
-def requests(caplog: pytest.LogCaptureFixture, what: str) -> int:
+def settle(sandbox: Sandbox) -> None:
+    """Wait until the sandbox has logged every request answered so far.
+
+    The sandbox logs a request just after its answer went out, so a client can be done before
+    the line is written; its one loop logs a request before it reads the next, so one more
+    request answered means every earlier line is in.
+    """
+    httpx.get(f"{sandbox.base_url}/settled", timeout=10)
+
+
+def requests(caplog: pytest.LogCaptureFixture, what: str, sandbox: Sandbox) -> int:
     """Requests the sandbox answered whose line (`<status> <method> <path>`) contains `what`."""
+    settle(sandbox)
     return sum(what in r.getMessage() for r in caplog.records if r.name.endswith("sandbox"))
 
 
@@ -118,16 +130,18 @@ def test_recipes_for_gives_the_recipes_of_the_latest_read(panel: ConnectionsPane
 
 
 def test_one_refresh_reads_the_recipe_list_once_and_only_the_jobs_that_matter(
-    panel: ConnectionsPanel, caplog: pytest.LogCaptureFixture
+    panel: ConnectionsPanel, shop: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
+    settle(shop)  # the panel's first read is not this refresh's
     caplog.set_level(logging.DEBUG, logger="workato_ipywidget.sandbox")
 
     panel.refresh()
 
-    lists = requests(caplog, "GET /api/managed_users/acme/recipes") - requests(caplog, "/jobs")
+    jobs = requests(caplog, "/jobs", shop)
+    lists = requests(caplog, "GET /api/managed_users/acme/recipes", shop) - jobs
     assert lists == 1  # one list read, not one per row
     # Nothing ran since the panel's first read: no job is read again.
-    assert requests(caplog, "/jobs") == 0
+    assert jobs == 0
 
 
 def test_job_reads_per_refresh_are_bounded(
@@ -143,7 +157,7 @@ def test_job_reads_per_refresh_are_bounded(
 
     panel = make()
 
-    assert 0 < requests(caplog, "/jobs") <= MAX_JOB_READS
+    assert 0 < requests(caplog, "/jobs", shop) <= MAX_JOB_READS
     assert panel.recipes_note is not None
     assert "at most" in panel.recipes_note
     assert len(panel.connections) == 6
@@ -273,13 +287,13 @@ def test_a_role_without_recipe_access_still_shows_the_connections_and_says_why(
 
 
 def test_a_panel_without_recipes_reads_none(
-    make: Callable[..., ConnectionsPanel], caplog: pytest.LogCaptureFixture
+    make: Callable[..., ConnectionsPanel], shop: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="workato_ipywidget.sandbox")
 
     panel = make(recipes=False)
 
-    assert requests(caplog, "/recipes") == 0
+    assert requests(caplog, "/recipes", shop) == 0
     assert {r["recipes"] for r in panel.rows} == {None}
     assert (panel.recipes_note, panel.recipes_for(SLACK)) == (None, ())
     with pytest.raises(TypeError, match="recipes must be True or False"):
