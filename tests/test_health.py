@@ -324,11 +324,17 @@ def test_the_stop_button_stops_a_scan_the_page_started(make: Make) -> None:
         page.deliver({"kind": "ready", "view": "view-1"})
         assert started.wait(30)
 
+        stopped = threading.Event()
+        health.observe(
+            lambda change: stopped.set() if change["new"]["state"] == "stopped" else None,
+            "progress",
+        )
+
         page.deliver({"kind": "stop", "view": "view-1"})
 
-        rows = health.scan()  # joins the stopped scan: returns what was read
+        assert stopped.wait(30)  # a scan() after this would start a new one: wait, not join
         assert health.progress["state"] == "stopped"
-        assert 1 <= len(rows) < 21
+        assert 1 <= len(health.rows) < 21
         assert api.stats.rate_limited == 0
 
 
