@@ -85,10 +85,30 @@ def wait_loaded(page: Page, count: int = 1, *, kind: str = "connection") -> None
 
 
 def connect(page: Page, index: int = 0, *, succeed: bool = True) -> None:
-    """Click Connect, then Authorize (or Fail) inside our `index`-th iframe, as a user does."""
+    """Click Connect, then Authorize (or Fail) inside our `index`-th iframe, as a user does.
+
+    A user whose click did not take clicks again; so does this, once. Playwright waits until the
+    button is still inside its iframe, but not until the iframe is still in the page: when a
+    status line or a re-run cell above pushes the iframe down just as the click is sent, the
+    click lands beside the button. A page whose buttons do not work fails the second try too.
+    """
     frame = inside(page, index)
-    frame.locator("#connect").click()
-    frame.locator("#authorize" if succeed else "#fail").click()
+    click_as_a_user(frame.locator("#connect"))
+    click_as_a_user(frame.locator("#authorize" if succeed else "#fail"))
+
+
+def click_as_a_user(button: Locator) -> None:
+    """Click `button`, and once more if it is still there to click 5 s later (the click was lost).
+
+    Connect, Authorize and Fail each hide themselves once they have acted (Authorize and Fail
+    when the sandbox has answered); a button still shown and enabled was never clicked.
+    """
+    button.click()
+    try:
+        expect(button).to_be_hidden(timeout=5_000)
+    except AssertionError:
+        if button.is_visible() and button.is_enabled():
+            button.click()
 
 
 def assert_no_deprecation_warning(console: list[str]) -> None:
