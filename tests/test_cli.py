@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from click.testing import CliRunner
+from cli_runs import run, serving_sandbox
 from cryptography.hazmat.primitives import serialization
 
 from workato_ipywidget import cli
@@ -32,10 +30,6 @@ def key_file(tmp_path: Path, rsa_key: Any) -> Path:
     )
     path.chmod(0o600)
     return path
-
-
-def run(*args: str, env: dict[str, str | None] | None = None) -> Any:
-    return CliRunner().invoke(cli.main, list(args), env=env)
 
 
 def token_cli(key_file: Path, *extra: str, customer: str = "c1", passphrase: str = "s3cret") -> Any:
@@ -127,22 +121,13 @@ def test_sandbox_refuses_a_malformed_connection(connection: str) -> None:
 
 
 def test_sandbox_serves_until_terminated() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workato_ipywidget.cli", "sandbox", "--connection", "7:slack"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with serving_sandbox("--connection", "7:slack") as process:
         assert process.stdout is not None
         first = process.stdout.readline()
         match = re.fullmatch(r"Workato sandbox at (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
         assert process.stdout.readline().startswith("vendor id: ")
         assert process.stdout.readline() == "connection 7: slack (customer acme)\n"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assert process.returncode == 0
 
 

@@ -10,30 +10,12 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from cli_runs import cli_process, run, serving_sandbox
 from cryptography.hazmat.primitives import serialization
-
-from workato_ipywidget import cli
-
-
-def run(*args: str, env: dict[str, str | None] | None = None) -> Any:
-    return CliRunner().invoke(cli.main, list(args), env=env)
-
-
-def cli_process(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workato_ipywidget.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def pem_file(path: Path, key: Any, *, private: bool = True, mode: int = 0o600) -> Path:
@@ -256,13 +238,7 @@ def test_a_sandbox_off_loopback_warns_before_anything_else() -> None:
 
 
 def test_a_sandbox_without_a_chosen_api_token_tells_how_to_use_its_api() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workato_ipywidget.cli", "sandbox", "--connection", "7:slack"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with serving_sandbox("--connection", "7:slack") as process:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(5)]
         told = [line for line in lines if line.startswith("List its connections: ")]
@@ -278,9 +254,6 @@ def test_a_sandbox_without_a_chosen_api_token_tells_how_to_use_its_api() -> None
             "connections", "--customer", "acme", "--base-url", base_url,
             env={"WORKATO_API_TOKEN": token},
         )  # fmt: skip
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split()[:2] == ["7", "slack"]
